@@ -1,0 +1,112 @@
+/*
+ * cli/main.c - the ntscope program: options, the banner, batch and REPL modes.
+ *
+ * Layer: front end, a client of the public API only.
+ *   ntscope [options] DUMP            interactive, WinDbg's prompt
+ *   ntscope -c "cmd; cmd" DUMP        run commands and exit
+ *   ntscope --json -c "..." DUMP      one JSON document per command
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "commands.h"
+#include "repl.h"
+
+static void usage(FILE *f)
+{
+    fputs("usage: ntscope [options] DUMPFILE\n"
+          "  -c \"CMD; CMD\"   run the commands, then exit (q ends early)\n"
+          "  -z DUMPFILE     the file to open (as WinDbg's -z)\n"
+          "  --json          print one JSON document per command instead of text\n"
+          "  -q, --quiet     no banner\n"
+          "  --version       print the version\n"
+          "  -h, --help      this help\n"
+          "In the session, 'help' lists the commands.\n",
+          f);
+}
+
+static const char *dump_kind_line(const nts_dump_info *in)
+{
+    switch (in->dump_type) {
+    case NTS_DUMP_TYPE_FULL:
+        return "Kernel Complete Dump File: Full address space is available";
+    case NTS_DUMP_TYPE_BITMAP_FULL:
+        return in->bitmap_signature == 0x504d4446u
+                   ? "Kernel Bitmap Dump File: Full address space is available"
+                   : "Kernel Bitmap Dump File: Kernel address space is available, User address "
+                     "space may not be available.";
+    case NTS_DUMP_TYPE_BITMAP_KERNEL:
+        return "Kernel Bitmap Dump File: Kernel address space is available, User address space "
+               "may not be available.";
+    case NTS_DUMP_TYPE_TRIAGE:
+        return "Mini Kernel Dump File: Only registers and stack trace are available";
+    default:
+        return "Kernel Range Dump File: the memory ranges the dump holds are available";
+    }
+}
+
+static void banner(nts_session *s, const char *path)
+{
+    const nts_dump_info *in = s->info;
+    out(s, "\nntscope %s - Windows memory dump analyzer\n\n", NTSCOPE_VERSION);
+    out(s, "Loading Dump File [%s]\n", path);
+    out(s, "%s\n\n", dump_kind_line(in));
+    if (s->vas_error)
+        out(s, "WARNING: %s\n\n", s->vas_error);
+}
+
+int main(int argc, char **argv)
+{
+    const char *path = NULL, *cmds = NULL;
+    int quiet = 0;
+    nts_session s;
+    memset(&s, 0, sizeof s);
+    s.out = stdout;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (!strcmp(a, "-c") && i + 1 < argc)
+            cmds = argv[++i];
+        else if (!strcmp(a, "-z") && i + 1 < argc)
+            path = argv[++i];
+        else if (!strcmp(a, "--json"))
+            s.json = 1;
+        else if (!strcmp(a, "-q") || !strcmp(a, "--quiet"))
+            quiet = 1;
+        else if (!strcmp(a, "--version")) {
+            printf("ntscope %s\n", NTSCOPE_VERSION);
+            return 0;
+        } else if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
+            usage(stdout);
+            return 0;
+        } else if (a[0] == '-' && a[1]) {
+            fprintf(stderr, "ntscope: unknown option '%s'\n", a);
+            usage(stderr);
+            return 2;
+        } else if (!path)
+            path = a;
+        else {
+            fprintf(stderr, "ntscope: more than one dump file given\n");
+            return 2;
+        }
+    }
+    if (!path) {
+        usage(stderr);
+        return 2;
+    }
+    if (session_open(&s, path) != NTS_OK) {
+        fprintf(stderr, "ntscope: %s: %s\n", path, nts_last_error());
+        return 1;
+    }
+    if (!quiet && !s.json)
+        banner(&s, path);
+    int rc = 0;
+    if (cmds) {
+        s.echo = 1;
+        dispatch_line(&s, cmds); /* a failing command still exits 0, as kd does */
+    } else {
+        rc = repl_run(&s);
+    }
+    session_close(&s);
+    return rc;
+}

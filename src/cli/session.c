@@ -1,0 +1,45 @@
+/*
+ * cli/session.c - opening a dump into a session.
+ *
+ * Layer: front end. Opens the dump through the public API, makes the kernel
+ * address space the current one and the crash context the current register
+ * context. An address space that cannot be built (triage without blocks,
+ * ARM64) is not fatal: commands that need memory say why.
+ */
+#include <string.h>
+
+#include "session.h"
+
+nts_status session_open(nts_session *s, const char *path)
+{
+    nts_status st = nts_dump_open(&s->dump, path, NULL);
+    if (st != NTS_OK)
+        return st;
+    s->info = nts_dump_get_info(s->dump);
+    if (nts_vas_open_kernel(&s->kvas, s->dump) != NTS_OK) {
+        static char why[512];
+        snprintf(why, sizeof why, "%s", nts_last_error());
+        s->vas_error = why;
+        s->kvas = NULL;
+    }
+    s->vas = s->kvas;
+    if (s->info->machine_image_type == NTS_MACHINE_AMD64) {
+        s->regs = s->info->context;
+        s->have_regs = 1;
+    }
+    s->prompt = "0: kd> ";
+    return NTS_OK;
+}
+
+void session_close(nts_session *s)
+{
+    if (s->vas && s->vas != s->kvas)
+        nts_vas_close(s->vas);
+    nts_vas_close(s->kvas);
+    nts_dump_close(s->dump);
+    if (s->log)
+        fclose(s->log);
+    s->log = NULL;
+    s->dump = NULL;
+    s->kvas = s->vas = NULL;
+}
