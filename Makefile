@@ -1,0 +1,54 @@
+# ntscope - the two commands of the README, and the others.
+#   make run    build, make the demo dump, run the main job on it
+#   make test   build and run every test
+# Other targets: build, install (PREFIX=/usr/local), asan, minimal, fuzz, bench, clean.
+
+BUILD       ?= build
+CMAKE_FLAGS ?=
+PREFIX      ?= /usr/local
+JOBS        ?= $(shell nproc 2>/dev/null || echo 2)
+FUZZ_TIME   ?= 30
+DEMO_DIR    ?= $(BUILD)/demo
+DEMO        ?= $(DEMO_DIR)/demo.dmp
+# The main job of the walkthrough, as far as ntscope answers it today.
+DEMO_CMDS   ?= vertarget; !analyze -v; .bugcheck; r; !pte @rip; db @rsp L40; s -a @rsp L?10000 "ntscope"
+
+.PHONY: all build run demo test install asan minimal fuzz bench clean
+
+all: build
+
+$(BUILD)/CMakeCache.txt:
+	cmake -S . -B $(BUILD) -DCMAKE_INSTALL_PREFIX=$(PREFIX) $(CMAKE_FLAGS)
+
+build: $(BUILD)/CMakeCache.txt
+	cmake --build $(BUILD) -j $(JOBS)
+
+demo: build
+	@mkdir -p $(DEMO_DIR)
+	$(BUILD)/tools/mkdump/nts-mkfixture $(DEMO) --seed 7
+
+run: demo
+	$(BUILD)/ntscope -c '$(DEMO_CMDS)' $(DEMO)
+
+test: build
+	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
+
+install: build
+	cmake --install $(BUILD) --prefix $(PREFIX)
+
+asan:
+	$(MAKE) test BUILD=build-asan CMAKE_FLAGS="-DNTS_SANITIZE=ON -DNTS_WERROR=ON"
+
+minimal:
+	$(MAKE) test BUILD=build-minimal CMAKE_FLAGS="-DNTS_MINIMAL=ON -DNTS_WERROR=ON"
+
+fuzz:
+	CC=clang cmake -S . -B build-fuzz -DNTS_FUZZ=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo
+	cmake --build build-fuzz -j $(JOBS)
+	sh fuzz/run.sh build-fuzz $(FUZZ_TIME)
+
+bench: build
+	sh bench/run.sh $(BUILD)
+
+clean:
+	rm -rf $(BUILD) build-asan build-minimal build-fuzz
