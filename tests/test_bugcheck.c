@@ -13,6 +13,10 @@
  * Kernel Live Dump Code Reference, less the four "_M" aliases. */
 #define EXPECTED_COUNT 421
 
+/* Number of catalogued Arg1 values (0x19, 0x1A, 0x4E, 0x7F, 0x9F, 0x124,
+ * 0x133, 0x139, 0x13A, 0xC2). */
+#define EXPECTED_SUBCODES 191
+
 static bool is_upper_identifier(const char *s)
 {
     if (!s || !*s || !(isupper((unsigned char)*s)))
@@ -132,10 +136,63 @@ static void check_contents(void)
     }
 }
 
+static void check_subcodes(void)
+{
+    size_t n = 0;
+    const nts_bugcheck_subcode *t = nts_bugcheck_subcodes(&n);
+    CHECK(t != NULL);
+    CHECK_EQ_U64(n, EXPECTED_SUBCODES);
+    CHECK(nts_bugcheck_subcodes(NULL) == t);
+
+    size_t unsorted = 0, orphans = 0, no_meaning = 0, misses = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (i > 0 && (t[i - 1].code > t[i].code ||
+                      (t[i - 1].code == t[i].code && t[i - 1].arg1 >= t[i].arg1)))
+            unsorted++;
+        const nts_bugcheck_desc *d = nts_bugcheck_lookup(t[i].code);
+        if (!d || d->code != t[i].code)
+            orphans++; /* every subcode belongs to a catalogued base code */
+        if (!t[i].meaning || !*t[i].meaning)
+            no_meaning++;
+        if (nts_bugcheck_subcode_lookup(t[i].code, t[i].arg1) != &t[i])
+            misses++;
+    }
+    CHECK_EQ_U64(unsorted, 0);
+    CHECK_EQ_U64(orphans, 0);
+    CHECK_EQ_U64(no_meaning, 0);
+    CHECK_EQ_U64(misses, 0);
+
+    /* 0x139 Arg1 = 3: a corrupted LIST_ENTRY; Arg2/Arg3 are the trap frame and
+     * exception record, Arg4 is reserved. */
+    const nts_bugcheck_subcode *s = nts_bugcheck_subcode_lookup(0x139, 3);
+    CHECK(s != NULL);
+    if (s) {
+        CHECK(strstr(s->meaning, "LIST_ENTRY") != NULL);
+        CHECK(s->args[0] != NULL);
+        CHECK(s->args[1] != NULL);
+        CHECK(s->args[2] == NULL);
+    }
+    s = nts_bugcheck_subcode_lookup(0x7F, 8);
+    CHECK(s != NULL && strstr(s->meaning, "Double fault") != NULL);
+    /* "_M" codes resolve to the base code's subcodes. */
+    CHECK(nts_bugcheck_subcode_lookup(0x1000007F, 8) == s);
+    CHECK(nts_bugcheck_subcode_lookup(0x1A, 0x41792) != NULL);
+    CHECK(nts_bugcheck_subcode_lookup(0x1A, 0x3030308) != NULL);
+    CHECK(nts_bugcheck_subcode_lookup(0xC2, 0x41286) != NULL);
+    CHECK(nts_bugcheck_subcode_lookup(0x9F, 3) != NULL);
+
+    /* Values and codes that are not catalogued. */
+    CHECK(nts_bugcheck_subcode_lookup(0x139, 4) == NULL);
+    CHECK(nts_bugcheck_subcode_lookup(0x139, 0x100000003ull) == NULL);
+    CHECK(nts_bugcheck_subcode_lookup(0xE2, 0) == NULL);
+    CHECK(nts_bugcheck_subcode_lookup(0x0, 0) == NULL);
+}
+
 int main(void)
 {
     check_table_shape();
     check_lookups();
     check_contents();
+    check_subcodes();
     return check_done("test_bugcheck");
 }
