@@ -46,7 +46,8 @@ int dispatch_help(nts_session *s, const char *topic);
 const char *skip_ws(const char *p);
 
 /* The family tables. */
-extern const nts_cmd nts_cmds_session[];  /* q, .echo, help, .logopen/.logappend/.logclose, ?, .formats */
+extern const nts_cmd nts_cmds_expr[];     /* ?, .formats */
+extern const nts_cmd nts_cmds_session[];  /* q, .echo, help, .logopen/.logappend/.logclose */
 extern const nts_cmd nts_cmds_bugcheck[]; /* !analyze, .bugcheck, vertarget, .dumpdebug, r */
 extern const nts_cmd nts_cmds_memory[];   /* d*, !d*, s */
 extern const nts_cmd nts_cmds_paging[];   /* !pte, !vtop */

@@ -17,6 +17,7 @@
 
 static const nts_cmd *const families[] = {
     nts_cmds_session,
+    nts_cmds_expr,
     nts_cmds_bugcheck,
     nts_cmds_memory,
     nts_cmds_paging,
