@@ -1,0 +1,127 @@
+/*
+ * ntscope/types.h - the type database: structure layouts and symbols by name.
+ *
+ * One interface, several sources: a PDB file, a Volatility 3 symbol table
+ * (ISF JSON, plain or .xz), and ntscope's built-in layouts. Object-model code
+ * asks for "_EPROCESS.ActiveProcessLinks" once and keeps the offset; `dt`
+ * walks the members. Types are resolved on demand; field-path lookups are
+ * cached so each costs a hash lookup after the first time.
+ *
+ * Type ids are opaque 32-bit handles valid for the life of the database
+ * (0 is never a valid id). Names and strings returned stay valid until
+ * nts_typedb_close.
+ */
+#ifndef NTSCOPE_TYPES_H
+#define NTSCOPE_TYPES_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "ntscope/status.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct nts_typedb nts_typedb;
+typedef uint32_t nts_type_id;
+
+typedef enum nts_type_kind {
+    NTS_TYPE_NONE = 0,
+    NTS_TYPE_BASE,      /* char, int, unsigned __int64, ... (name, size, is_signed) */
+    NTS_TYPE_VOID,
+    NTS_TYPE_STRUCT,    /* also class */
+    NTS_TYPE_UNION,
+    NTS_TYPE_ENUM,      /* target = underlying base type */
+    NTS_TYPE_POINTER,   /* target = pointed-to type (0: void) */
+    NTS_TYPE_ARRAY,     /* target = element type, count */
+    NTS_TYPE_FUNCTION,  /* a procedure type (size 0) */
+    NTS_TYPE_BITFIELD,  /* target = storage type, bit_pos, bit_len */
+} nts_type_kind;
+
+typedef struct nts_type_info {
+    nts_type_kind kind;
+    const char *name;     /* "_EPROCESS", "unsigned long", NULL for anonymous/derived */
+    uint64_t size;        /* bytes (0 for void/function, storage size for bitfields) */
+    nts_type_id target;   /* pointer target, array element, enum base, bitfield storage */
+    uint64_t count;       /* array element count */
+    uint32_t bit_pos, bit_len;
+    int is_signed;        /* base types */
+    int is_const, is_volatile;
+    size_t member_count;  /* struct/union members, enum enumerators */
+    int forward;          /* a forward declaration that could not be resolved */
+} nts_type_info;
+
+typedef struct nts_member_info {
+    const char *name;
+    uint64_t offset;      /* byte offset in the containing struct (static members: 0) */
+    nts_type_id type;     /* for bitfields: a NTS_TYPE_BITFIELD type */
+    int is_static;
+} nts_member_info;
+
+typedef struct nts_enum_value {
+    const char *name;
+    int64_t value;
+} nts_enum_value;
+
+/* The answer to a field-path lookup such as "_KPROCESS.DirectoryTableBase" or "Tcb.Teb". */
+typedef struct nts_field {
+    uint64_t offset;      /* from the start of the outermost type */
+    uint64_t size;        /* bytes of the field (storage size for bitfields) */
+    uint32_t bit_pos, bit_len; /* bit_len 0 if not a bitfield */
+    nts_type_id type;     /* the field's type (the bitfield's storage type for bitfields) */
+} nts_field;
+
+/* A symbol (public, global data or function) with its RVA in the image. */
+typedef struct nts_symbol {
+    const char *name;
+    uint64_t rva;
+    uint64_t size;        /* 0 if unknown */
+    int is_function;
+    nts_type_id type;     /* 0 if unknown */
+} nts_symbol;
+
+/* Open a PDB file (MSF 7.00). */
+nts_status nts_typedb_open_pdb(nts_typedb **out, const char *path);
+/* Open a Volatility 3 ISF symbol table (.json, or .json.xz with liblzma). */
+nts_status nts_typedb_open_isf(nts_typedb **out, const char *path);
+void nts_typedb_close(nts_typedb *db);
+
+/* What the database was built from: "pdb", "isf", "builtin". */
+const char *nts_typedb_source(const nts_typedb *db);
+/* The PDB identity it describes (GUID as 16 bytes in the RSDS byte order, age). 0 if unknown. */
+nts_status nts_typedb_identity(const nts_typedb *db, uint8_t guid[16], uint32_t *age);
+
+/* Types. nts_type_find resolves forward references to their definitions. */
+nts_status nts_type_find(nts_typedb *db, const char *name, nts_type_id *out);
+nts_status nts_type_get(nts_typedb *db, nts_type_id id, nts_type_info *out);
+nts_status nts_type_member(nts_typedb *db, nts_type_id id, size_t index, nts_member_info *out);
+nts_status nts_type_enumerator(nts_typedb *db, nts_type_id id, size_t index, nts_enum_value *out);
+/* Iterate every named struct/union/enum type: index from 0 until NTS_E_NOT_FOUND. */
+nts_status nts_type_at(nts_typedb *db, size_t index, nts_type_id *out);
+
+/*
+ * "TYPE.field.sub" (also "TYPE.field->sub", and array elements "field[2]"):
+ * offset, size, bit position and type of the last element. Cached.
+ */
+nts_status nts_type_field(nts_typedb *db, const char *path, nts_field *out);
+/* sizeof(TYPE). */
+nts_status nts_type_size(nts_typedb *db, const char *name, uint64_t *out);
+
+/*
+ * A textual name for any type id as WinDbg writes it in dt: "Uint4B",
+ * "Ptr64 _KTHREAD", "[16] UChar", "_LIST_ENTRY", "Pos 3, 2 Bits".
+ */
+nts_status nts_type_dt_name(nts_typedb *db, nts_type_id id, char *buf, size_t n);
+
+/* Symbols. */
+nts_status nts_sym_find(nts_typedb *db, const char *name, nts_symbol *out);
+/* The symbol containing or preceding rva (the nearest at or below it). */
+nts_status nts_sym_by_rva(nts_typedb *db, uint64_t rva, nts_symbol *out);
+/* Iterate symbols: index from 0 until NTS_E_NOT_FOUND. */
+nts_status nts_sym_at(nts_typedb *db, size_t index, nts_symbol *out);
+
+#ifdef __cplusplus
+}
+#endif
+#endif
