@@ -408,10 +408,13 @@ static int cmd_dumpdebug(nts_session *s, const char *name, const char *args)
         out(s, "%-20s%08x\n", "NumberOfRuns", in->phys_run_count);
         out(s, "%-20s%s\n", "NumberOfPages", fmt_ptr(b1, sizeof b1, in->phys_page_count, 0));
         uint32_t n = in->phys_run_count < 256 ? in->phys_run_count : 256;
-        for (uint32_t i = 0; i < n; i++)
-            out(s, "Run[%-3u]            BasePage %s PageCount %s\n", i,
+        for (uint32_t i = 0; i < n; i++) {
+            char nm[16];
+            snprintf(nm, sizeof nm, "Run[%u]", i);
+            out(s, "%-20sBasePage %s PageCount %s\n", nm,
                 fmt_ptr(b1, sizeof b1, in->phys_runs[i].base_page, 0),
                 fmt_ptr(b2, sizeof b2, in->phys_runs[i].page_count, 0));
+        }
     }
 
     /* The secondary header of bitmap dumps. */
