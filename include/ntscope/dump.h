@@ -188,6 +188,88 @@ typedef struct nts_vblock {
 } nts_vblock;
 size_t nts_dump_vblocks(const nts_dump *dump, const nts_vblock **blocks);
 
+/*
+ * Triage (small memory) dumps, DumpType 4: the TRIAGE_DUMP64 header that
+ * follows DUMP_HEADER64, and what the reader derived from it. File offsets
+ * are as stored (0: the part is absent); a derived VA is 0 when unknown.
+ * The PRCB, thread and process copies are mapped into the kernel space at
+ * their VAs when both the VA and the size are non-zero.
+ */
+typedef struct nts_triage_info {
+    /* TRIAGE_DUMP64 as stored */
+    uint32_t service_pack_build;
+    uint32_t size_of_dump;     /* end of the triage data; secondary data may follow */
+    uint32_t valid_offset;
+    uint32_t context_offset;
+    uint32_t exception_offset;
+    uint32_t mm_offset;
+    uint32_t unloaded_drivers_offset;
+    uint32_t prcb_offset;
+    uint32_t process_offset;
+    uint32_t thread_offset;
+    uint32_t call_stack_offset;
+    uint32_t call_stack_size;  /* SizeOfCallStack: bytes of stack from top_of_stack up */
+    uint32_t driver_list_offset;
+    uint32_t driver_count_header; /* DriverCount as stored */
+    uint32_t string_pool_offset;
+    uint32_t string_pool_size;
+    uint32_t broken_driver_offset;
+    uint32_t triage_options;
+    uint64_t top_of_stack;     /* VA of the first stack byte the dump carries */
+    uint32_t bstore_offset, bstore_size;
+    uint64_t bstore_limit;
+    uint64_t data_page_address;
+    uint32_t data_page_offset, data_page_size;
+    uint32_t debugger_data_offset, debugger_data_size;
+    uint32_t data_blocks_offset, data_blocks_count;
+    /* Derived */
+    int valid;                 /* the ULONG at valid_offset is "TRGD": the writer finished */
+    int kdbg_present;          /* the debugger data copy carries the 'KDBG' tag */
+    uint32_t driver_count;     /* entries nts_dump_triage_driver can read */
+    uint32_t unloaded_driver_count; /* entries nts_dump_triage_unloaded_driver can read */
+    uint32_t processor_number; /* KPRCB.Number of the crashing processor, UINT32_MAX if unknown */
+    uint32_t prcb_size, process_size, thread_size; /* bytes of each copy (0: absent) */
+    uint64_t prcb_va;          /* KiProcessorBlock[Number], read from the dump's blocks */
+    uint64_t thread_va;        /* the PRCB copy's CurrentThread */
+    uint64_t process_va;       /* the thread copy's ApcState.Process */
+    uint32_t data_blocks_kept;    /* data blocks mapped (after dropping bad ones) */
+    uint32_t data_blocks_dropped; /* out of the file, empty, wrapping, or wholly overlapped */
+    char problem[256];         /* the first inconsistency met while opening, "" if none */
+} nts_triage_info;
+
+/* One entry of the triage dump's loaded driver list. */
+typedef struct nts_triage_driver {
+    char path[1024];    /* UTF-8, from the string pool: "\SystemRoot\system32\ntoskrnl.exe" */
+    char name[256];     /* its last component: "ntoskrnl.exe" */
+    uint64_t base;      /* DllBase */
+    uint64_t entry_point;
+    uint32_t size;      /* SizeOfImage */
+    uint32_t timestamp; /* TimeDateStamp */
+    uint32_t checksum;  /* CheckSum */
+    uint32_t flags;     /* loader entry Flags */
+} nts_triage_driver;
+
+/* One entry of the triage dump's unloaded driver list. */
+typedef struct nts_triage_unloaded_driver {
+    char name[40];      /* UTF-8; the dump keeps at most 12 UTF-16 units */
+    uint64_t start;     /* StartAddress */
+    uint64_t end;       /* EndAddress (exclusive) */
+} nts_triage_unloaded_driver;
+
+/* The triage facts. NTS_E_INVALID_ARG when the dump is not a triage dump. */
+nts_status nts_dump_triage_info(const nts_dump *dump, nts_triage_info *out);
+
+/*
+ * Loaded driver i (0 <= i < driver_count), in the dump's order (the kernel
+ * first). NTS_E_FORMAT when the entry's name cannot be read from the string
+ * pool: *out then holds every other field and an empty name.
+ */
+nts_status nts_dump_triage_driver(const nts_dump *dump, size_t i, nts_triage_driver *out);
+
+/* Unloaded driver i (0 <= i < unloaded_driver_count), in the order stored. */
+nts_status nts_dump_triage_unloaded_driver(const nts_dump *dump, size_t i,
+                                           nts_triage_unloaded_driver *out);
+
 #ifdef __cplusplus
 }
 #endif

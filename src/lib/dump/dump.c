@@ -126,6 +126,7 @@ void nts_dump_close(nts_dump *d)
     free(d->runs);
     free(d->rank);
     free(d->vblocks);
+    free(d->triage);
     free(d->path);
     free(d);
 }

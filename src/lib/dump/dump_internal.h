@@ -52,6 +52,8 @@ struct nts_dump {
     nts_vblock *vblocks;
     size_t nvblocks;
     const char *arch_unsupported; /* non-NULL: why address translation is unavailable */
+
+    struct nts__triage *triage; /* DumpType 4: the TRIAGE_DUMP64 facts (triage.c) */
 };
 
 /* Container parsers: fill d->info and the physical index from d->map. */
