@@ -311,10 +311,17 @@ static nts_status triage_read(nts_vas *v, uint64_t va, uint8_t *out, size_t len,
     size_t done = 0;
     while (done < len) {
         uint64_t a = va + done;
+        /* Blocks are sorted by VA and do not overlap: binary search. */
         const nts_vblock *hit = NULL;
-        for (size_t i = 0; i < d->nvblocks; i++) {
-            const nts_vblock *b = &d->vblocks[i];
-            if (a >= b->va && a - b->va < b->size) {
+        size_t lo = 0, hi = d->nvblocks;
+        while (lo < hi) {
+            size_t mid = lo + (hi - lo) / 2;
+            const nts_vblock *b = &d->vblocks[mid];
+            if (a < b->va) {
+                hi = mid;
+            } else if (a - b->va >= b->size) {
+                lo = mid + 1;
+            } else {
                 hit = b;
                 break;
             }
