@@ -175,6 +175,10 @@ static void test_x64(const char *path)
     CHECK(has_line(o, "BUGCHECK_P3: ffff850429891ee8"));
     CHECK(has_line(o, "BUGCHECK_P4: ffff850429891720"));
     CHECK(has_line(o, "EXCEPTION_RECORD:  ffff850429891ee8 -- (.exr 0xffff850429891ee8)"));
+    /* The record at Arg3 is on the crashing thread's stack, which the triage dump carries. */
+    CHECK(has_line(o, "ExceptionAddress: fffff8048b58334c"));
+    CHECK(has_line(o, "   ExceptionCode: c0000005 (Access violation)"));
+    CHECK(has_line(o, "NumberParameters: 2"));
     CHECK(has_line(o, "CONTEXT:  ffff850429891720 -- (.cxr 0xffff850429891720)"));
     CHECK(has_line(o, "rip=fffff8048b58334c rsp=ffff850429892120 rbp=fffff8048b58f598"));
     CHECK(has_line(o, "OSPLATFORM_TYPE:  x64"));
@@ -204,11 +208,8 @@ static void test_x64(const char *path)
     CHECK(has_line(o, "Windows 10 Kernel Version 19041 MP (16 procs) Free x64"));
     CHECK(has_line(o, "Product: WinNt, suite: TerminalServer SingleUserTS"));
     CHECK(has_line(o, "Machine Name:"));
-    /* The kernel base comes from KDBG when the dump holds it (the README's 0xfffff8047ba00000). */
-    if (strstr(o, "Kernel base = "))
-        CHECK(has_line(o, "Kernel base = 0xfffff804`7ba00000 PsLoadedModuleList = 0xfffff804`7c62a390"));
-    else
-        CHECK(has_line(o, "PsLoadedModuleList = 0xfffff804`7c62a390"));
+    /* KernBase of the dump's KDBG copy: the README's ntoskrnl base 0xfffff8047ba00000. */
+    CHECK(has_line(o, "Kernel base = 0xfffff804`7ba00000 PsLoadedModuleList = 0xfffff804`7c62a390"));
     CHECK(has_line(o, "Debug session time: Sun Feb 21 01:38:22.987 2021 (UTC + 0:00)"));
     CHECK(has_line(o, "System Uptime: 0 days 0:00:03.747"));
     free(o);
@@ -317,6 +318,11 @@ static void test_x64(const char *path)
     CHECK(has_line(o, "ProductType         00000001"));
     CHECK(has_line(o, "SuiteMask           00000110"));
     CHECK(has_line(o, "Attributes          45474150 ('PAGE': not written)"));
+    /* TRIAGE_DUMP64 follows DUMP_HEADER64 at 0x1000 (xxd: DriverCount 0x97 = 151 drivers). */
+    CHECK(has_line(o, "TRIAGE_DUMP64:"));
+    CHECK(has_line(o, "ContextOffset           00000348"));
+    CHECK(has_line(o, "ExceptionOffset         00000f00"));
+    CHECK(has_line(o, "DriverCount             00000097"));
     free(o);
 
     /* JSON */
@@ -350,6 +356,8 @@ static void test_x64(const char *path)
     o = run(&s, ".dumpdebug");
     CHECK(one_json_line(o));
     CHECK(strstr(o, "\"BugCheckCode\":\"0x1000007e\"") != NULL);
+    CHECK(strstr(o, "\"DriverCount\":\"0x97\"") != NULL);
+    CHECK(strstr(o, "\"driver_count\":151") != NULL);
     free(o);
     s.json = 0;
 

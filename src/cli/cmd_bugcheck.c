@@ -329,6 +329,69 @@ static void dd_sig(nts_session *s, const char *name, uint32_t sig)
     dd_str(s, name, t);
 }
 
+/* TRIAGE_DUMP64, field by field (names as in the structure). */
+#define TRIAGE_FIELDS(X)                                                                            \
+    X("ServicePackBuild", service_pack_build) X("SizeOfDump", size_of_dump)                           \
+    X("ValidOffset", valid_offset) X("ContextOffset", context_offset)                                 \
+    X("ExceptionOffset", exception_offset) X("MmOffset", mm_offset)                                   \
+    X("UnloadedDriversOffset", unloaded_drivers_offset) X("PrcbOffset", prcb_offset)                  \
+    X("ProcessOffset", process_offset) X("ThreadOffset", thread_offset)                               \
+    X("CallStackOffset", call_stack_offset) X("SizeOfCallStack", call_stack_size)                     \
+    X("DriverListOffset", driver_list_offset) X("DriverCount", driver_count_header)                   \
+    X("StringPoolOffset", string_pool_offset) X("StringPoolSize", string_pool_size)                   \
+    X("BrokenDriverOffset", broken_driver_offset) X("TriageOptions", triage_options)
+
+#define TRIAGE_FIELDS2(X)                                                                           \
+    X("BStoreOffset", bstore_offset) X("SizeOfBStore", bstore_size)
+
+#define TRIAGE_FIELDS3(X)                                                                           \
+    X("DataPageOffset", data_page_offset) X("DataPageSize", data_page_size)                           \
+    X("DebuggerDataOffset", debugger_data_offset) X("DebuggerDataSize", debugger_data_size)           \
+    X("DataBlocksOffset", data_blocks_offset) X("DataBlocksCount", data_blocks_count)
+
+static void print_triage(nts_session *s, const nts_triage_info *t)
+{
+    char b[24];
+    out(s, "\nTRIAGE_DUMP64:\n");
+#define P32(nm, f) out(s, "%-24s%08x\n", nm, t->f);
+#define P64(nm, f) out(s, "%-24s%s\n", nm, fmt_ptr(b, sizeof b, t->f, 0));
+    TRIAGE_FIELDS(P32)
+    P64("TopOfStack", top_of_stack)
+    TRIAGE_FIELDS2(P32)
+    P64("BStoreLimit", bstore_limit)
+    P64("DataPageAddress", data_page_address)
+    TRIAGE_FIELDS3(P32)
+#undef P32
+#undef P64
+}
+
+static void json_triage(nts_session *s, const nts_triage_info *t)
+{
+    jw_begin_obj(s);
+#define J32(nm, f) jw_khex(s, nm, t->f);
+    TRIAGE_FIELDS(J32)
+    jw_khex(s, "TopOfStack", t->top_of_stack);
+    TRIAGE_FIELDS2(J32)
+    jw_khex(s, "BStoreLimit", t->bstore_limit);
+    jw_khex(s, "DataPageAddress", t->data_page_address);
+    TRIAGE_FIELDS3(J32)
+#undef J32
+    jw_kbool(s, "valid", t->valid);
+    jw_kbool(s, "kdbg_present", t->kdbg_present);
+    jw_ku64(s, "driver_count", t->driver_count);
+    jw_ku64(s, "unloaded_driver_count", t->unloaded_driver_count);
+    jw_key(s, "processor_number");
+    if (t->processor_number != UINT32_MAX)
+        jw_u64(s, t->processor_number);
+    else
+        jw_null(s);
+    jw_khex(s, "prcb_va", t->prcb_va);
+    jw_khex(s, "thread_va", t->thread_va);
+    jw_khex(s, "process_va", t->process_va);
+    jw_kstr(s, "problem", t->problem[0] ? t->problem : NULL);
+    jw_end_obj(s);
+}
+
 static int cmd_dumpdebug(nts_session *s, const char *name, const char *args)
 {
     if (need_dump(s))
@@ -442,6 +505,19 @@ static int cmd_dumpdebug(nts_session *s, const char *name, const char *args)
         out(s, "%-20s%s\n", "FirstPage", fmt_ptr(b, sizeof b, in->first_page_offset, 0));
         out(s, "%-20s%s\n", "BitmapSize", fmt_ptr(b, sizeof b, in->bitmap_pages, 0));
         out(s, "%-20s%s\n", "Pages", fmt_ptr(b, sizeof b, in->pages_in_dump, 0));
+    }
+
+    /* The TRIAGE_DUMP64 header of small memory dumps. */
+    nts_triage_info ti;
+    int triage = in->dump_type == NTS_DUMP_TYPE_TRIAGE && nts_dump_triage_info(s->dump, &ti) == NTS_OK;
+    if (s->json) {
+        jw_key(s, "triage");
+        if (triage)
+            json_triage(s, &ti);
+        else
+            jw_null(s);
+    } else if (triage) {
+        print_triage(s, &ti);
     }
 
     /* What the file holds. */
