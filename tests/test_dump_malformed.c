@@ -223,5 +223,39 @@ int main(void)
         nts_dump_close(d);
     }
     free(b);
+
+    /* RDMP (types 8 and 10): header at 0x2000, ranges at +0x30, pages from FirstPageOffset. */
+    size_t nr = 0x3000 + 3 * 4096;
+    for (uint32_t type = 8; type <= 10; type += 2) {
+        b = header(nr, type);
+        put32(b, 0x2000, 0x40);
+        memcpy(b + 0x2004, "RDMP", 4);
+        memcpy(b + 0x2008, "DUMP", 4);
+        put64(b, 0x2010, 0x60);   /* MetadataSize: header + 3 range slots */
+        put64(b, 0x2018, 0x3000); /* FirstPageOffset */
+        if (type == 10)
+            put32(b, 0x2020, 2); /* NumberOfRanges */
+        put64(b, 0x2030, 0x50); put64(b, 0x2038, 1); /* PFN 0x50 */
+        put64(b, 0x2040, 0x40); put64(b, 0x2048, 2); /* PFN 0x40..0x41, listed after: sorted on open */
+        memset(b + 0x3000, 0x11, 4096);
+        memset(b + 0x4000, 0x22, 4096);
+        memset(b + 0x5000, 0x33, 4096);
+        nts_dump *d = NULL;
+        CHECK(nts_dump_open_mem(&d, b, nr, NULL) == NTS_OK);
+        if (d) {
+            uint8_t x = 0;
+            CHECK(nts_dump_read_phys(d, 0x50000, &x, 1, NULL) == NTS_OK && x == 0x11);
+            CHECK(nts_dump_read_phys(d, 0x40000, &x, 1, NULL) == NTS_OK && x == 0x22);
+            CHECK(nts_dump_read_phys(d, 0x41fff, &x, 1, NULL) == NTS_OK && x == 0x33);
+            CHECK(nts_dump_read_phys(d, 0x42000, &x, 1, NULL) == NTS_E_NOT_IN_DUMP);
+            CHECK_EQ_U64(nts_dump_get_info(d)->pages_in_dump, 3);
+            nts_dump_close(d);
+        }
+        put64(b, 0x2048, 3); /* one page more than the file holds */
+        CHECK(open_expect(b, nr, NTS_E_FORMAT, "beyond the end of the file"));
+        memcpy(b + 0x2004, "XDMP", 4);
+        CHECK(open_expect(b, nr, NTS_E_FORMAT, "RDMP header signature"));
+        free(b);
+    }
     return check_done("test_dump_malformed");
 }
