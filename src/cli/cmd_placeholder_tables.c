@@ -1,2 +1,0 @@
-/* Temporary empty tables while the command families are being written. */
-#include "commands.h"
