@@ -72,11 +72,11 @@ static const dfmt *find_format(const char *name)
 /* The format a command name selects; dW differs from dw by case only. */
 static const dfmt *format_for(const char *name)
 {
-    char low[8];
-    size_t n = strlen(name);
+    char low[8] = {0};
+    size_t n = strnlen(name, sizeof low);
     if (n >= sizeof low)
         return NULL;
-    for (size_t i = 0; i <= n; i++)
+    for (size_t i = 0; i < n && i < sizeof low - 1; i++)
         low[i] = (char)tolower((unsigned char)name[i]);
     /* the second letter of dw/dW and dd/dD is case-sensitive */
     if (n == 2 && name[1] == 'W')

@@ -775,7 +775,7 @@ static int entry_pa(const dw_as *as, uint64_t va, int level, int create, uint64_
 
 int dw_set_entry_raw(dw_as *as, uint64_t va, int level, uint64_t raw)
 {
-    uint64_t epa;
+    uint64_t epa = 0;
     if (level < 1 || level > 4)
         return fail(as->img, "level %d is not 1..4", level);
     if (level == 4 && va_index(va, 4) == as->selfmap)
