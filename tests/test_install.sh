@@ -25,7 +25,7 @@ int main(void)
     return st == NTS_E_IO ? 0 : 1;
 }
 C
-cc -o "$build/scratch/use_ntscope" "$build/scratch/use_ntscope.c" $(pkg-config --cflags --libs ntscope)
+cc ${NTS_TEST_CFLAGS:-} -o "$build/scratch/use_ntscope" "$build/scratch/use_ntscope.c" $(pkg-config --cflags --libs ntscope)
 out=$(LD_LIBRARY_PATH="$(dirname "$(dirname "$pc")")" "$build/scratch/use_ntscope")
 [ "$out" = "NTS_E_IO MANUALLY_INITIATED_CRASH" ] || { echo "unexpected: $out"; exit 1; }
 man -l "$prefix/share/man/man1/ntscope.1" >/dev/null 2>&1 || true
