@@ -34,8 +34,8 @@ static char *read_plain(const char *prompt, int show_prompt)
 int repl_run(nts_session *s)
 {
     int tty = isatty(0);
-    char hist[4096] = "";
 #ifdef NTS_HAVE_LIBEDIT
+    char hist[4096] = "";
     const char *home = getenv("HOME");
     if (tty && home) {
         snprintf(hist, sizeof hist, "%s/.ntscope_history", home);
