@@ -74,13 +74,13 @@ static int open_log(nts_session *s, const char *args, int append)
 {
     int stamp = 0, unicode = 0;
     const char *p = skip_ws(args);
-    while (*p == '/' || *p == '-') {
+    /* Options are /t and /u (or -t, -u) standing alone: "/tmp/x.log" is a path. */
+    while ((*p == '/' || *p == '-') && (p[1] == 't' || p[1] == 'u') &&
+           (p[2] == 0 || p[2] == ' ' || p[2] == '\t')) {
         if (p[1] == 't')
             stamp = 1;
-        else if (p[1] == 'u')
-            unicode = 1;
         else
-            return cmd_error(s, "Unknown option '%c%c'", p[0], p[1]);
+            unicode = 1;
         p = skip_ws(p + 2);
     }
     char path[4096];
