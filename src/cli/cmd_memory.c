@@ -422,12 +422,6 @@ static int cmd_display(nts_session *s, const char *name, const char *args)
 
 /* ---- The physical !d* commands ------------------------------------------ */
 
-/* Where the last !d* display ended (kext keeps it apart from d*). */
-static struct {
-    const nts_session *s;
-    uint64_t next;
-} phys_state;
-
 static int cmd_display_phys(nts_session *s, const char *name, const char *args)
 {
     static const struct {
@@ -464,11 +458,7 @@ static int cmd_display_phys(nts_session *s, const char *name, const char *args)
         return 1;
     if (*end)
         return range_error_at(s, "Extra character", name, args, end);
-    if (phys_state.s != s) {
-        phys_state.s = s;
-        phys_state.next = 0;
-    }
-    uint64_t start = r.has_addr ? r.start : phys_state.next;
+    uint64_t start = r.has_addr ? r.start : s->next_phys_addr;
     mem_src m = {s, NULL, 1};
     display d = {s, &m, f, f->cols, 1, 0, 0};
     if (s->json)
@@ -488,7 +478,7 @@ static int cmd_display_phys(nts_session *s, const char *name, const char *args)
                 if (mem_read(&m, a, b, v, 2) < 2) {
                     if (i == 0) {
                         out(s, "Physical memory read at %llx failed\n", (unsigned long long)a);
-                        phys_state.next = a;
+                        s->next_phys_addr = a;
                         return 0;
                     }
                     break;
@@ -504,7 +494,7 @@ static int cmd_display_phys(nts_session *s, const char *name, const char *args)
     } else {
         next = show_hex(&d, start, r.has_length ? r.count : f->default_count);
     }
-    phys_state.next = next;
+    s->next_phys_addr = next;
     return 0;
 }
 

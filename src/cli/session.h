@@ -36,6 +36,7 @@ typedef struct nts_session {
     /* continuation state for d* commands without an address */
     uint64_t next_addr;
     char last_dump_cmd[8];
+    uint64_t next_phys_addr; /* where the last !d* display ended (kept apart from d*, as kext does) */
     uint64_t pseudo_t[20];  /* $t0..$t19 */
     /* JSON writer state */
     int jdepth;
