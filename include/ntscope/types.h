@@ -9,7 +9,8 @@
  *
  * Type ids are opaque 32-bit handles valid for the life of the database
  * (0 is never a valid id). Names and strings returned stay valid until
- * nts_typedb_close.
+ * nts_typedb_close. A database fills itself in lazily: use one from one
+ * thread at a time.
  */
 #ifndef NTSCOPE_TYPES_H
 #define NTSCOPE_TYPES_H
@@ -35,7 +36,7 @@ typedef enum nts_type_kind {
     NTS_TYPE_ENUM,      /* target = underlying base type */
     NTS_TYPE_POINTER,   /* target = pointed-to type (0: void) */
     NTS_TYPE_ARRAY,     /* target = element type, count */
-    NTS_TYPE_FUNCTION,  /* a procedure type (size 0) */
+    NTS_TYPE_FUNCTION,  /* a procedure type (size 0); target = return type (0: unknown) */
     NTS_TYPE_BITFIELD,  /* target = storage type, bit_pos, bit_len */
 } nts_type_kind;
 
@@ -43,7 +44,8 @@ typedef struct nts_type_info {
     nts_type_kind kind;
     const char *name;     /* "_EPROCESS", "unsigned long", NULL for anonymous/derived */
     uint64_t size;        /* bytes (0 for void/function, storage size for bitfields) */
-    nts_type_id target;   /* pointer target, array element, enum base, bitfield storage */
+    nts_type_id target;   /* pointer target, array element, enum base, bitfield storage,
+                             function return type (0: void or unknown) */
     uint64_t count;       /* array element count */
     uint32_t bit_pos, bit_len;
     int is_signed;        /* base types */
@@ -85,6 +87,16 @@ typedef struct nts_symbol {
 nts_status nts_typedb_open_pdb(nts_typedb **out, const char *path);
 /* Open a Volatility 3 ISF symbol table (.json, or .json.xz with liblzma). */
 nts_status nts_typedb_open_isf(nts_typedb **out, const char *path);
+/*
+ * Open the ISF for one PDB identity from a Volatility 3 symbol folder:
+ * DIR/windows/PDB_NAME/GUID-AGE.json.xz (also .json, and DIR/PDB_NAME/...),
+ * GUID in upper-case hex as the symbol store writes it, AGE in decimal.
+ * pdb_name is "ntkrnlmp.pdb" (".pdb" is added if missing); guid is in the RSDS
+ * byte order. NTS_E_NOT_FOUND if no file is there; NTS_E_FORMAT if the file
+ * found describes another GUID or age.
+ */
+nts_status nts_typedb_open_isf_dir(nts_typedb **out, const char *dir, const char *pdb_name,
+                                   const uint8_t guid[16], uint32_t age);
 void nts_typedb_close(nts_typedb *db);
 
 /* What the database was built from: "pdb", "isf", "builtin". */
@@ -103,6 +115,12 @@ nts_status nts_type_at(nts_typedb *db, size_t index, nts_type_id *out);
 /*
  * "TYPE.field.sub" (also "TYPE.field->sub", and array elements "field[2]"):
  * offset, size, bit position and type of the last element. Cached.
+ * Only embedded members are walked: "->" is a synonym of "." and a path that
+ * continues through a pointer member fails with NTS_E_INVALID_ARG ("field X
+ * is a pointer"). Members of unnamed unions and structs are found as if they
+ * were members of the enclosing type. Errors: NTS_E_SYNTAX (malformed path),
+ * NTS_E_NOT_FOUND (no such type or member), NTS_E_INVALID_ARG (pointer,
+ * bitfield or array walked through, index out of range), NTS_E_LIMIT.
  */
 nts_status nts_type_field(nts_typedb *db, const char *path, nts_field *out);
 /* sizeof(TYPE). */
@@ -110,7 +128,10 @@ nts_status nts_type_size(nts_typedb *db, const char *name, uint64_t *out);
 
 /*
  * A textual name for any type id as WinDbg writes it in dt: "Uint4B",
- * "Ptr64 _KTHREAD", "[16] UChar", "_LIST_ENTRY", "Pos 3, 2 Bits".
+ * "Ptr64 _KTHREAD", "[16] UChar", "_LIST_ENTRY", "Pos 3, 2 Bits",
+ * "Ptr64 Ptr64 Void", "Ptr64     void " (a function pointer: the function's
+ * return type in C spelling between WinDbg's spaces). NTS_E_TRUNCATED if
+ * buf is too small (buf then holds a NUL-terminated prefix).
  */
 nts_status nts_type_dt_name(nts_typedb *db, nts_type_id id, char *buf, size_t n);
 
