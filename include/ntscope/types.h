@@ -142,6 +142,52 @@ nts_status nts_sym_by_rva(nts_typedb *db, uint64_t rva, nts_symbol *out);
 /* Iterate symbols: index from 0 until NTS_E_NOT_FOUND. */
 nts_status nts_sym_at(nts_typedb *db, size_t index, nts_symbol *out);
 
+/* ==== Built-in layouts (src/lib/sym/builtin.c) ==============================
+ *
+ * ntscope carries the layouts of a few x64 kernels (ntkrnlmp.pdb), generated
+ * from Volatility 3 ISF files by tools/genlayouts: the structures the object
+ * model and the commands use (_EPROCESS, _KTHREAD, _PEB, _TEB, _MMPFN, _HEAP,
+ * _CMHIVE, _KPRCB, ...) with every type they embed by value; types reached
+ * only through pointers are declared by name (nts_type_info.forward, no
+ * members; nts_type_find does not return them). Members are in offset order
+ * (the ISF keeps no declaration order; ties: non-bitfields first, larger
+ * first, then by bit position and name). Symbols are a list of kernel
+ * globals and functions, not the whole symbol table: nts_symbol.size is the
+ * distance to the next symbol of the full table, and nts_sym_by_rva answers
+ * only within it (NTS_E_NOT_FOUND elsewhere). Source "builtin".
+ */
+
+/* How a built-in table was chosen for a kernel. */
+typedef enum nts_builtin_match {
+    NTS_BUILTIN_EXACT = 0,     /* the kernel's PDB GUID and age */
+    NTS_BUILTIN_SAME_BUILD,    /* the same build number (the newest revision), or GUID with another age */
+    NTS_BUILTIN_NEAREST_LOWER, /* the nearest lower build of the same family: an approximation */
+} nts_builtin_match;
+
+/* How many built-in tables there are, and each one (sorted by build, revision).
+ * Any output may be NULL; name is "10.0.19041.804". NTS_E_NOT_FOUND past the end. */
+size_t nts_builtin_layout_count(void);
+nts_status nts_builtin_layout_at(size_t index, uint32_t *build, uint32_t *revision,
+                                 uint8_t guid[16], uint32_t *age, const char **name);
+
+/*
+ * Choose the table for a kernel: the exact PDB GUID (RSDS byte order; may be
+ * NULL) and age first, else the same build number (builds 19042-19045 run
+ * the 19041 kernel; the build's high flag bits are ignored), else the nearest
+ * lower build of the same family (Windows 7, 8, 8.1, 10, 11: 7600-7601,
+ * 9200, 9600, 10240-21999, 22000 and up). NTS_E_NOT_FOUND if none.
+ */
+nts_status nts_builtin_layout_select(uint32_t build, const uint8_t guid[16], uint32_t age,
+                                     size_t *index, nts_builtin_match *match);
+/* Open the table nts_builtin_layout_select chooses (nts_typedb_identity then
+ * reports the GUID and age of the table used, not the ones asked for). */
+nts_status nts_typedb_open_builtin(nts_typedb **out, uint32_t build, const uint8_t guid[16],
+                                   uint32_t age);
+/* Open built-in table number index. */
+nts_status nts_typedb_open_builtin_at(nts_typedb **out, size_t index);
+
+/* ==== end of built-in layouts ============================================ */
+
 #ifdef __cplusplus
 }
 #endif
