@@ -441,7 +441,7 @@ int mk_kdbg_fill_late(mk_machine *m)
     c->SegFs = 0x53;
     c->SegGs = 0x2b;
     c->SegSs = 0x18;
-    c->EFlags = 0x00000282;
+    c->EFlags = 0x00000246;
     c->Rcx = 0xE2;
     c->Rsp = rsp;
     c->Rbp = rsp + 0x80;

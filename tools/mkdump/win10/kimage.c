@@ -636,8 +636,11 @@ int mk_kimage_build(mk_machine *m)
     }
     k->base = m->opt.scenario_seed ? 0xfffff80672c00000ull
                                    : 0xfffff80000000000ull + mk_rand_range(m, 0x40, 0x3ff8) * DW_SIZE_2M;
-    k->timestamp = (uint32_t)(m->bld.guid[0] | m->bld.guid[5] << 8 | m->bld.guid[10] << 16 | m->bld.guid[15] << 24);
-    k->checksum = 0x00a00000u + ((uint32_t)(m->bld.guid[3] << 8 | m->bld.guid[7]) << 4);
+    /* Reproducible builds stamp a hash: any 32-bit value; keep it in 2015..2023. */
+    uint32_t gh = (uint32_t)m->bld.guid[0] | (uint32_t)m->bld.guid[5] << 8 | (uint32_t)m->bld.guid[10] << 16 |
+                  (uint32_t)m->bld.guid[15] << 24;
+    k->timestamp = 0x55000000u + gh % 0x0f000000u;
+    k->checksum = 0x00a00000u + (((uint32_t)m->bld.guid[3] << 8 | m->bld.guid[7]) << 4);
     if (map_image(m) != 0) {
         free(sy);
         return -1;

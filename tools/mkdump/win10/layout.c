@@ -7,6 +7,7 @@
  */
 #include "mk.h"
 
+#include <stdio.h>
 #include <string.h>
 
 static const struct {
@@ -18,17 +19,33 @@ static const struct {
 #undef MK_LAYOUT_ENTRY
 };
 
-static int lookup(mk_machine *m, const char *path, nts_field *f)
+static int lookup_in(nts_typedb *db, const char *path, nts_field *f)
 {
     memset(f, 0, sizeof *f);
+    if (!db)
+        return -1;
     if (!strchr(path, '.')) {
         uint64_t size;
-        if (nts_type_size(m->db, path, &size) != NTS_OK)
+        if (nts_type_size(db, path, &size) != NTS_OK)
             return -1;
         f->size = size;
         return 0;
     }
-    return nts_type_field(m->db, path, f) == NTS_OK ? 0 : -1;
+    return nts_type_field(db, path, f) == NTS_OK ? 0 : -1;
+}
+
+/* The built-in table first; a type it lacks from --isf's table (same PDB). */
+static int lookup(mk_machine *m, const char *path, nts_field *f)
+{
+    if (lookup_in(m->db, path, f) == 0)
+        return 0;
+    char type[128];
+    size_t n = strcspn(path, ".");
+    snprintf(type, sizeof type, "%.*s", (int)n, path);
+    uint64_t size;
+    if (nts_type_size(m->db, type, &size) == NTS_OK)
+        return -1; /* the type is there: the field is not */
+    return lookup_in(m->db2, path, f);
 }
 
 int mk_field_opt(mk_machine *m, const char *path, nts_field *f) { return lookup(m, path, f); }

@@ -177,6 +177,11 @@ mk_machine *mk_create(const mk_options *opt, char *err, size_t errlen)
         snprintf(err, errlen, "cannot open the built-in layout %s", m->bld.name);
         goto bad;
     }
+    if (opt->isf_dir &&
+        nts_typedb_open_isf_dir(&m->db2, opt->isf_dir, "ntkrnlmp.pdb", m->bld.guid, m->bld.age) != NTS_OK) {
+        snprintf(err, errlen, "--isf %s: no symbol table for ntkrnlmp.pdb %s there", opt->isf_dir, m->bld.name);
+        goto bad;
+    }
     m->rng = opt->seed ^ 0x77696e31306d6b64ull; /* "win10mkd" */
     m->img = dw_create(opt->seed ? opt->seed : 1);
     m->truth = mk_json_object();
@@ -247,6 +252,8 @@ void mk_destroy(mk_machine *m)
         mk_json_free(m->truth);
     if (m->db)
         nts_typedb_close(m->db);
+    if (m->db2)
+        nts_typedb_close(m->db2);
     if (m->img)
         dw_destroy(m->img);
     free(m);

@@ -28,6 +28,8 @@ static void usage(FILE *fp)
             "  --bitmap                   write a bitmap dump (DumpType 5) instead of a full dump (DumpType 1)\n"
             "  --processes N              N more svchost.exe processes\n"
             "  --scenario seed|default    seed: objects at the seed walkthrough's own addresses\n"
+            "  --isf DIR                  Volatility 3 symbol folder for the types the built-in layouts lack\n"
+            "                             (today _MM_SESSION_SPACE: session ids); offsets still come from a type database\n"
             "Writes OUT.dmp and OUT.dmp.json (the ground truth).\n");
 }
 
@@ -96,14 +98,16 @@ int main(int argc, char **argv)
         } else if (!strcmp(a, "--bitmap")) {
             o.bitmap = 1;
         } else if (!strcmp(a, "--build") || !strcmp(a, "--seed") || !strcmp(a, "--ram") ||
-                   !strcmp(a, "--processes") || !strcmp(a, "--scenario")) {
+                   !strcmp(a, "--processes") || !strcmp(a, "--scenario") || !strcmp(a, "--isf")) {
             uint64_t n;
             if (!v) {
                 fprintf(stderr, "ntscope-mkdump: %s needs a value\n", a);
                 return 2;
             }
             i++;
-            if (!strcmp(a, "--scenario")) {
+            if (!strcmp(a, "--isf")) {
+                o.isf_dir = v;
+            } else if (!strcmp(a, "--scenario")) {
                 if (!strcmp(v, "seed"))
                     o.scenario_seed = 1;
                 else if (strcmp(v, "default") != 0) {

@@ -43,6 +43,7 @@ typedef struct mk_options {
     int bitmap;         /* write DumpType 5 instead of 1 */
     int extra_processes;/* --processes N: more svchost.exe */
     int scenario_seed;  /* --scenario seed: the seed's own addresses */
+    const char *isf_dir;/* --isf DIR: a Volatility symbol folder for types the built-in tables lack */
 } mk_options;
 
 /* ---- The offsets looked up once at start (layout.c) --------------------- */
@@ -297,6 +298,7 @@ typedef struct mk_machine {
     mk_options opt;
     mk_build bld;
     nts_typedb *db;
+    nts_typedb *db2;         /* optional: the build's ISF, for types the built-in tables lack */
     mk_layout L;
     dw_image *img;
     dw_as *kas;              /* the kernel (System) address space */

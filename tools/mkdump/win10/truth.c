@@ -316,6 +316,7 @@ int mk_truth_machine(mk_machine *m)
     mk_json_str(gen, "scenario", m->opt.scenario_seed ? "seed" : "default");
     mk_json_num(gen, "extra_processes", m->opt.extra_processes);
     mk_json_hex(gen, "ram_bytes", m->opt.ram_bytes);
+    mk_json_bool(gen, "isf_supplement", m->db2 != NULL);
     mk_json *b = mk_json_obj(t, "build");
     mk_json_num(b, "build", m->bld.build);
     mk_json_num(b, "revision", m->bld.revision);
