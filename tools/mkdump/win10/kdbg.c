@@ -414,10 +414,39 @@ int mk_kdbg_build(mk_machine *m)
     return 0;
 }
 
+/* The system partition's counters !vm starts from (MiSystemPartition.Vp):
+ * physical pages, commit (the processes' and the kernel's), availability. A
+ * page-file and PFN module may refine them. */
+static void partition_counters(mk_machine *m)
+{
+    uint64_t part = var(m, "MiSystemPartition");
+    if (!part || !mk_has(m, "_MI_PARTITION.Vp.TotalCommittedPages"))
+        return;
+    uint64_t total = dw_total_pages(m->img), commit = 0, first = 0, count = 0;
+    for (size_t i = 0; i < m->nprocs; i++)
+        commit += m->procs[i]->commit_pages;
+    uint64_t system_commit = total / 6 + 0x8000;
+    dw_get_run(m->img, 0, &first, &count);
+    mk_write_field(m, part, "_MI_PARTITION.Vp.LowestPhysicalPage", first);
+    mk_write_field(m, part, "_MI_PARTITION.Vp.HighestPhysicalPage", dw_max_pfn(m->img) - 1);
+    mk_write_field(m, part, "_MI_PARTITION.Vp.NumberOfPhysicalPages", total);
+    mk_write_field(m, part, "_MI_PARTITION.Vp.AvailablePages", total * 2 / 5);
+    mk_write_field(m, part, "_MI_PARTITION.Vp.ResidentAvailablePages", total * 3 / 4);
+    mk_write_field(m, part, "_MI_PARTITION.Vp.TotalCommittedPages", commit + system_commit);
+    mk_write_field(m, part, "_MI_PARTITION.Vp.TotalCommitLimit", total + total / 2 + commit);
+    mk_write_field_opt(m, part, "_MI_PARTITION.Vp.SharedCommit", system_commit / 8);
+    mk_json *j = mk_json_obj(m->truth, "commit");
+    mk_json_hex(j, "mi_system_partition", part);
+    mk_json_num(j, "total_committed_pages", (int64_t)(commit + system_commit));
+    mk_json_num(j, "process_commit_pages", (int64_t)commit);
+    mk_json_num(j, "commit_limit_pages", (int64_t)(total + total / 2 + commit));
+}
+
 /* CPU 0 stopped in KeBugCheckEx(0xE2, 0, 0, 0, 0), called from the keyboard
  * driver's crash-dump hook; the stack holds the return into i8042prt.sys. */
 int mk_kdbg_fill_late(mk_machine *m)
 {
+    partition_counters(m);
     uint64_t stack = mk_kva_alloc(m, MK_KR_STACKS, 6 * DW_PAGE_SIZE, DW_PAGE_SIZE);
     if (!stack)
         return -1;

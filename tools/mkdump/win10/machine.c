@@ -189,6 +189,8 @@ mk_machine *mk_create(const mk_options *opt, char *err, size_t errlen)
         snprintf(err, errlen, "out of memory");
         goto bad;
     }
+    /* The truth's first keys; feature modules add their sections as they go. */
+    mk_truth_begin(m);
     if (mk_layout_init(m) != 0 || phys_layout(m) != 0)
         goto fail;
 

@@ -494,7 +494,8 @@ int mk_scenario_build(mk_machine *m);
 
 /* ---- truth.c ------------------------------------------------------------ */
 
-int mk_truth_machine(mk_machine *m); /* the core sections: build, kernel, processes ... */
+int mk_truth_begin(mk_machine *m);   /* format, generator, build (at start) */
+int mk_truth_machine(mk_machine *m); /* the core sections: header, kernel, processes ... (at the end) */
 
 /* Little-endian helpers for on-disk formats. */
 static inline void mk_put16(uint8_t *p, uint16_t v) { p[0] = (uint8_t)v; p[1] = (uint8_t)(v >> 8); }

@@ -305,7 +305,7 @@ static void truth_processes(mk_machine *m)
     }
 }
 
-int mk_truth_machine(mk_machine *m)
+int mk_truth_begin(mk_machine *m)
 {
     mk_json *t = m->truth;
     char g[33], ga[48];
@@ -328,6 +328,12 @@ int mk_truth_machine(mk_machine *m)
     mk_json_num(b, "age", m->bld.age);
     snprintf(ga, sizeof ga, "%s%X", g, m->bld.age);
     mk_json_str(b, "guid_age", ga);
+    return 0;
+}
+
+int mk_truth_machine(mk_machine *m)
+{
+    mk_json *t = m->truth;
 
     const dw_header64 *h = dw_header(m->img);
     mk_json *hj = mk_json_obj(t, "header");
