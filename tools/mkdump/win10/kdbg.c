@@ -369,6 +369,23 @@ static int build_kdbg_block(mk_machine *m)
     return build_version_block(m, va, head);
 }
 
+/* The Idle process: KiInitialProcess in the image, not on PsActiveProcessHead. */
+static void idle_process(mk_machine *m)
+{
+    uint64_t e = var(m, "KiInitialProcess");
+    if (!e)
+        return;
+    mk_write_field(m, e, "_EPROCESS.Pcb.Header.Type", 3);
+    mk_list_init(m, m->kas, e + mk_off(m, "_EPROCESS.Pcb.Header.WaitListHead"));
+    mk_write_field(m, e, "_EPROCESS.Pcb.DirectoryTableBase", m->system_dtb | 2);
+    mk_list_init(m, m->kas, e + m->L.ep_kthreads);
+    mk_list_init(m, m->kas, e + m->L.ep_threads);
+    mk_list_init(m, m->kas, e + m->L.ep_links);
+    mk_write_field(m, e, "_EPROCESS.UniqueProcessId", 0);
+    mk_wr(m, m->kas, e + m->L.ep_name, "Idle", 5);
+    put_var64(m, "PsIdleProcess", e);
+}
+
 int mk_kdbg_build(mk_machine *m)
 {
     char lab[128];
@@ -406,6 +423,7 @@ int mk_kdbg_build(mk_machine *m)
     list_var(m, "KeBugCheckCallbackListHead");
     list_var(m, "KeBugCheckReasonCallbackListHead");
     list_var(m, "ExpSystemResourcesList");
+    idle_process(m);
     if (m->failed)
         return -1;
     if (build_kuser(m) != 0 || build_pcrs(m) != 0 || build_physical_memory_block(m) != 0 ||

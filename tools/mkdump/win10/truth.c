@@ -201,6 +201,7 @@ static void truth_kernel(mk_machine *m)
         "KiProcessorBlock", "MmPfnDatabase", "MmPteBase", "MmPhysicalMemoryBlock", "NtBuildNumber",
         "NtBuildLab", "KeNumberProcessors", "PsInitialSystemProcess", "CmpHiveListHead", "PoolTrackTable",
         "PoolBigPageTable", "MiSystemPartition", "ObTypeIndexTable", "ObHeaderCookie", "KiBugCheckData",
+        "KiInitialProcess", "PsIdleProcess",
     };
     mk_json *gj = mk_json_obj(kj, "globals");
     for (size_t i = 0; i < sizeof globals / sizeof globals[0]; i++) {
