@@ -256,8 +256,13 @@ mk_process *mk_process_create(mk_machine *m, const mk_proc_spec *s)
     mk_write_field(m, e, "_EPROCESS.CreateTime", p->create_time);
 
     /* Audit name: _OBJECT_NAME_INFORMATION, a UNICODE_STRING and its buffer. */
-    uint64_t oni = mk_pool_alloc(m, MK_POOL_PAGED, mk_tag("SeOn"), m->L.us_size + mk_wstr_bytes(p->nt_path));
-    mk_unicode_string(m, m->kas, oni, oni + m->L.us_size, p->nt_path[0] ? p->nt_path : NULL);
+    /* The built-in tables declare _OBJECT_NAME_INFORMATION without members;
+       its one member is the UNICODE_STRING Name (offset from --isf when given). */
+    nts_field name_f;
+    uint64_t name_off = mk_field_opt(m, "_OBJECT_NAME_INFORMATION.Name", &name_f) == 0 ? name_f.offset : 0;
+    uint64_t hdr_size = name_off + m->L.us_size;
+    uint64_t oni = mk_pool_alloc(m, MK_POOL_PAGED, mk_tag("SeOn"), hdr_size + mk_wstr_bytes(p->nt_path));
+    mk_unicode_string(m, m->kas, oni + name_off, oni + hdr_size, p->nt_path[0] ? p->nt_path : NULL);
     mk_write_field(m, e, "_EPROCESS.SeAuditProcessCreationInfo.ImageFileName", oni);
 
     p->object_table = handle_table(m, p, s);
