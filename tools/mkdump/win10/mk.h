@@ -456,6 +456,10 @@ uint64_t mk_object_create(mk_machine *m, const char *type, mk_pool_type pt, uint
 /* ---- kimage.c / kdbg.c -------------------------------------------------- */
 
 int mk_kimage_build(mk_machine *m);
+/* kcode.c: bodies, UNWIND_INFO and .pdata for m->k.funcs (called by kimage). */
+int mk_kcode_build(mk_machine *m);
+/* Room in .rdata for generated tables; returns the RVA (0 + failure if full). */
+uint32_t mk_kimage_rdata(mk_machine *m, uint32_t size, uint32_t align);
 const mk_kfunc *mk_kfunc_find(const mk_machine *m, const char *name);
 const mk_kfunc *mk_kfunc_at(const mk_machine *m, uint64_t va);
 /* Place "call callee" so that caller+ret is its return address (a no-op
