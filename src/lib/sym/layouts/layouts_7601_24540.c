@@ -5,7 +5,7 @@
  * Source: Volatility 3 ISF windows/ntkrnlmp.pdb/339E74133576439CBCDF7E0229DA3773-1.json.xz
  *   SHA-256 66d0ffb1a337fe8a45d1c4eef800333d21a7b0407186381bb16476158465ad5b
  * PDB ntkrnlmp.pdb GUID 339E74133576439CBCDF7E0229DA3773 age 1
- * 898 types (296 structs/unions, 72 declared only), 3444 members, 153 enumerators,
+ * 912 types (306 structs/unions, 71 declared only), 3557 members, 162 enumerators,
  * 219 symbols. Facts only: names, sizes, offsets, bit positions, type shapes,
  * enum values and symbol RVAs.
  */
@@ -27,7 +27,7 @@ static const char S[] =
     "_CM_WORKITEM\0_CONTEXT\0_CONTROL_AREA\0_CURDIR\0_DBGKD_GET_VERSION64\0_DEVICE_OBJECT\0"
     "_DISPATCHER_HEADER\0_DRIVER_EXTENSION\0_DRIVER_OBJECT\0_DUAL\0_EJOB\0_EPROCESS\0_ERESOURCE\0"
     "_ETHREAD\0_EXCEPTION_RECORD\0_EXCEPTION_RECORD64\0_EX_FAST_REF\0_EX_PUSH_LOCK\0_EX_RUNDOWN_REF\0"
-    "_FAST_MUTEX\0_FILE_OBJECT\0_FREE_DISPLAY\0_GDI_TEB_BATCH\0_GDI_TEB_BATCH32\0"
+    "_FAST_MUTEX\0_FILE_OBJECT\0_FREE_DISPLAY\0_GDI_TEB_BATCH\0_GDI_TEB_BATCH32\0_GENERAL_LOOKASIDE\0"
     "_GENERAL_LOOKASIDE_POOL\0_GENERIC_MAPPING\0_GROUP_AFFINITY\0_GUID\0_HANDLE_TABLE\0"
     "_HANDLE_TABLE_ENTRY\0_HARDWARE_PTE\0_HBASE_BLOCK\0_HBIN\0_HEAP\0_HEAP_COUNTERS\0_HEAP_ENTRY\0"
     "_HEAP_ENTRY_EXTRA\0_HEAP_FREE_ENTRY\0_HEAP_LIST_LOOKUP\0_HEAP_PSEUDO_TAG_ENTRY\0_HEAP_SEGMENT\0"
@@ -42,42 +42,45 @@ static const char S[] =
     "_KSEMAPHORE\0_KSPECIAL_REGISTERS\0_KSPIN_LOCK_QUEUE\0_KSTACK_COUNT\0_KSYSTEM_TIME\0_KTHREAD\0"
     "_KTIMER\0_KTIMER_TABLE\0_KTIMER_TABLE_ENTRY\0_KTRAP_FRAME\0_KTSS64\0_KUSER_SHARED_DATA\0"
     "_KWAIT_BLOCK\0_KWAIT_STATUS_REGISTER\0_LARGE_INTEGER\0_LDR_DATA_TABLE_ENTRY\0_LIST_ENTRY\0"
-    "_LUID\0_M128A\0_MDL\0_MMADDRESS_NODE\0_MMPAGING_FILE\0_MMPFN\0_MMPFNENTRY\0_MMPFNLIST\0_MMPTE\0"
-    "_MMPTE_HARDWARE\0_MMPTE_LIST\0_MMPTE_PROTOTYPE\0_MMPTE_SOFTWARE\0_MMPTE_SUBSECTION\0"
-    "_MMPTE_TIMESTAMP\0_MMPTE_TRANSITION\0_MMSECTION_FLAGS\0_MMSUBSECTION_FLAGS\0_MMSUPPORT\0"
+    "_LUID\0_M128A\0_MDL\0_MI_SPECIAL_POOL\0_MI_SPECIAL_POOL_PTE_LIST\0_MI_SYSTEM_PTE_TYPE\0"
+    "_MMADDRESS_NODE\0_MMPAGING_FILE\0_MMPFN\0_MMPFNENTRY\0_MMPFNLIST\0_MMPTE\0_MMPTE_HARDWARE\0"
+    "_MMPTE_LIST\0_MMPTE_PROTOTYPE\0_MMPTE_SOFTWARE\0_MMPTE_SUBSECTION\0_MMPTE_TIMESTAMP\0"
+    "_MMPTE_TRANSITION\0_MMSECTION_FLAGS\0_MMSESSION\0_MMSUBSECTION_FLAGS\0_MMSUPPORT\0"
     "_MMSUPPORT_FLAGS\0_MMVAD\0_MMVAD_FLAGS\0_MMVAD_FLAGS2\0_MMVAD_FLAGS3\0_MMVAD_SHORT\0_MMWSL\0"
-    "_MMWSLE\0_MMWSLENTRY\0_MMWSLE_FREE_ENTRY\0_MM_AVL_TABLE\0_MSUBSECTION\0_NT_TIB\0_NT_TIB32\0"
+    "_MMWSLE\0_MMWSLENTRY\0_MMWSLE_FREE_ENTRY\0_MM_AVL_TABLE\0_MM_PAGED_POOL_INFO\0"
+    "_MM_SESSION_SPACE\0_MM_SESSION_SPACE_FLAGS\0_MSUBSECTION\0_NT_TIB\0_NT_TIB32\0"
     "_OBJECT_DIRECTORY\0_OBJECT_DIRECTORY_ENTRY\0_OBJECT_HANDLE_COUNT_ENTRY\0_OBJECT_HEADER\0"
     "_OBJECT_HEADER_CREATOR_INFO\0_OBJECT_HEADER_HANDLE_INFO\0_OBJECT_HEADER_NAME_INFO\0"
-    "_OBJECT_HEADER_PROCESS_INFO\0_OBJECT_HEADER_QUOTA_INFO\0_OBJECT_SYMBOLIC_LINK\0_OBJECT_TYPE\0"
-    "_OBJECT_TYPE_INITIALIZER\0_OWNER_ENTRY\0_PEB\0_PEB32\0_PEB_LDR_DATA\0"
-    "_PHYSICAL_MEMORY_DESCRIPTOR\0_PHYSICAL_MEMORY_RUN\0_POOL_DESCRIPTOR\0_POOL_HEADER\0"
-    "_POOL_TRACKER_BIG_PAGES\0_POOL_TRACKER_TABLE\0_POWER_STATE\0_PPM_FFH_THROTTLE_STATE_INFO\0"
-    "_PP_LOOKASIDE_LIST\0_PROCESSOR_NUMBER\0_PROCESSOR_POWER_STATE\0_PROC_IDLE_SNAP\0"
-    "_PS_CLIENT_SECURITY_CONTEXT\0_QUAD\0_REQUEST_MAILBOX\0_RTL_AVL_TREE\0_RTL_BALANCED_NODE\0"
-    "_RTL_BITMAP\0_RTL_CRITICAL_SECTION\0_RTL_CRITICAL_SECTION_DEBUG\0_RTL_DRIVE_LETTER_CURDIR\0"
-    "_RTL_USER_PROCESS_PARAMETERS\0_SECTION_OBJECT\0_SECTION_OBJECT_POINTERS\0"
-    "_SECURITY_DESCRIPTOR_RELATIVE\0_SEGMENT\0_SEGMENT_FLAGS\0_SEGMENT_OBJECT\0_SEP_AUDIT_POLICY\0"
-    "_SEP_TOKEN_PRIVILEGES\0_SE_AUDIT_PROCESS_CREATION_INFO\0_SID\0_SID_AND_ATTRIBUTES\0"
-    "_SID_AND_ATTRIBUTES_HASH\0_SID_IDENTIFIER_AUTHORITY\0_SINGLE_LIST_ENTRY\0_SLIST_HEADER\0"
-    "_STRING\0_STRING32\0_SUBSECTION\0_SYSTEM_POWER_STATE_CONTEXT\0_TEB\0_TEB32\0_TOKEN\0"
-    "_TOKEN_AUDIT_POLICY\0_TOKEN_SOURCE\0_ULARGE_INTEGER\0_UNICODE_STRING\0_WAIT_CONTEXT_BLOCK\0"
-    "_XSAVE_FORMAT\0_XSTATE_CONFIGURATION\0_XSTATE_FEATURE\0__unnamed_1043\0__unnamed_1047\0"
-    "__unnamed_11dc\0__unnamed_11e1\0__unnamed_11e4\0__unnamed_12f7\0__unnamed_12fc\0__unnamed_12fe\0"
-    "__unnamed_1309\0__unnamed_130b\0__unnamed_1312\0__unnamed_1316\0__unnamed_131a\0__unnamed_131c\0"
-    "__unnamed_1320\0__unnamed_1322\0__unnamed_1324\0__unnamed_1326\0__unnamed_1328\0__unnamed_132a\0"
-    "__unnamed_132e\0__unnamed_1330\0__unnamed_1332\0__unnamed_1334\0__unnamed_1336\0__unnamed_1338\0"
-    "__unnamed_133c\0__unnamed_1340\0__unnamed_1344\0__unnamed_1348\0__unnamed_134e\0__unnamed_1352\0"
-    "__unnamed_1356\0__unnamed_1358\0__unnamed_135a\0__unnamed_135e\0__unnamed_1362\0__unnamed_1366\0"
-    "__unnamed_136a\0__unnamed_136e\0__unnamed_1376\0__unnamed_137a\0__unnamed_137c\0__unnamed_137e\0"
-    "__unnamed_1380\0__unnamed_1396\0__unnamed_1502\0__unnamed_1542\0__unnamed_1544\0__unnamed_1547\0"
-    "__unnamed_1549\0__unnamed_1551\0__unnamed_157f\0__unnamed_158b\0__unnamed_1595\0__unnamed_1597\0"
-    "__unnamed_15d4\0__unnamed_15d7\0__unnamed_15da\0__unnamed_15e2\0__unnamed_15e7\0__unnamed_174d\0"
-    "__unnamed_1754\0__unnamed_1ff3\0__unnamed_2080\0__unnamed_2094\0__unnamed_22b1\0__unnamed_22b5\0"
-    "_flags\0_u\0BUS_QUERY_ID_TYPE\0DEVICE_TEXT_TYPE\0POWER_ACTION\0_ALTERNATIVE_ARCHITECTURE_TYPE\0"
+    "_OBJECT_HEADER_PROCESS_INFO\0_OBJECT_HEADER_QUOTA_INFO\0_OBJECT_NAME_INFORMATION\0"
+    "_OBJECT_SYMBOLIC_LINK\0_OBJECT_TYPE\0_OBJECT_TYPE_INITIALIZER\0_OWNER_ENTRY\0_PEB\0_PEB32\0"
+    "_PEB_LDR_DATA\0_PHYSICAL_MEMORY_DESCRIPTOR\0_PHYSICAL_MEMORY_RUN\0_POOL_DESCRIPTOR\0"
+    "_POOL_HEADER\0_POOL_TRACKER_BIG_PAGES\0_POOL_TRACKER_TABLE\0_POWER_STATE\0"
+    "_PPM_FFH_THROTTLE_STATE_INFO\0_PP_LOOKASIDE_LIST\0_PROCESSOR_NUMBER\0_PROCESSOR_POWER_STATE\0"
+    "_PROC_IDLE_SNAP\0_PS_CLIENT_SECURITY_CONTEXT\0_QUAD\0_REQUEST_MAILBOX\0_RTL_AVL_TREE\0"
+    "_RTL_BALANCED_NODE\0_RTL_BITMAP\0_RTL_CRITICAL_SECTION\0_RTL_CRITICAL_SECTION_DEBUG\0"
+    "_RTL_DRIVE_LETTER_CURDIR\0_RTL_USER_PROCESS_PARAMETERS\0_SECTION_OBJECT\0"
+    "_SECTION_OBJECT_POINTERS\0_SECURITY_DESCRIPTOR_RELATIVE\0_SEGMENT\0_SEGMENT_FLAGS\0"
+    "_SEGMENT_OBJECT\0_SEP_AUDIT_POLICY\0_SEP_TOKEN_PRIVILEGES\0_SE_AUDIT_PROCESS_CREATION_INFO\0"
+    "_SID\0_SID_AND_ATTRIBUTES\0_SID_AND_ATTRIBUTES_HASH\0_SID_IDENTIFIER_AUTHORITY\0"
+    "_SINGLE_LIST_ENTRY\0_SLIST_HEADER\0_STRING\0_STRING32\0_SUBSECTION\0"
+    "_SYSTEM_POWER_STATE_CONTEXT\0_TEB\0_TEB32\0_TOKEN\0_TOKEN_AUDIT_POLICY\0_TOKEN_SOURCE\0"
+    "_ULARGE_INTEGER\0_UNICODE_STRING\0_WAIT_CONTEXT_BLOCK\0_XSAVE_FORMAT\0_XSTATE_CONFIGURATION\0"
+    "_XSTATE_FEATURE\0__unnamed_1043\0__unnamed_1047\0__unnamed_11dc\0__unnamed_11e1\0"
+    "__unnamed_11e4\0__unnamed_12f7\0__unnamed_12fc\0__unnamed_12fe\0__unnamed_1309\0__unnamed_130b\0"
+    "__unnamed_1312\0__unnamed_1316\0__unnamed_131a\0__unnamed_131c\0__unnamed_1320\0__unnamed_1322\0"
+    "__unnamed_1324\0__unnamed_1326\0__unnamed_1328\0__unnamed_132a\0__unnamed_132e\0__unnamed_1330\0"
+    "__unnamed_1332\0__unnamed_1334\0__unnamed_1336\0__unnamed_1338\0__unnamed_133c\0__unnamed_1340\0"
+    "__unnamed_1344\0__unnamed_1348\0__unnamed_134e\0__unnamed_1352\0__unnamed_1356\0__unnamed_1358\0"
+    "__unnamed_135a\0__unnamed_135e\0__unnamed_1362\0__unnamed_1366\0__unnamed_136a\0__unnamed_136e\0"
+    "__unnamed_1376\0__unnamed_137a\0__unnamed_137c\0__unnamed_137e\0__unnamed_1380\0__unnamed_1396\0"
+    "__unnamed_1502\0__unnamed_1542\0__unnamed_1544\0__unnamed_1547\0__unnamed_1549\0__unnamed_1551\0"
+    "__unnamed_157f\0__unnamed_158b\0__unnamed_1595\0__unnamed_1597\0__unnamed_15d4\0__unnamed_15d7\0"
+    "__unnamed_15da\0__unnamed_15e2\0__unnamed_15e7\0__unnamed_174d\0__unnamed_1754\0__unnamed_1ff3\0"
+    "__unnamed_2080\0__unnamed_2094\0__unnamed_2203\0__unnamed_22b1\0__unnamed_22b5\0_flags\0_u\0"
+    "BUS_QUERY_ID_TYPE\0DEVICE_TEXT_TYPE\0POWER_ACTION\0_ALTERNATIVE_ARCHITECTURE_TYPE\0"
     "_DEVICE_POWER_STATE\0_DEVICE_RELATION_TYPE\0_DEVICE_USAGE_NOTIFICATION_TYPE\0"
-    "_FILE_INFORMATION_CLASS\0_FSINFOCLASS\0_MMLISTS\0_NT_PRODUCT_TYPE\0_POOL_TYPE\0"
-    "_POWER_STATE_TYPE\0_PROCESSOR_CACHE_TYPE\0_PROC_HYPERVISOR_STATE\0"
+    "_FILE_INFORMATION_CLASS\0_FSINFOCLASS\0_IO_SESSION_STATE\0_MMLISTS\0_NT_PRODUCT_TYPE\0"
+    "_POOL_TYPE\0_POWER_STATE_TYPE\0_PROCESSOR_CACHE_TYPE\0_PROC_HYPERVISOR_STATE\0"
     "_SECURITY_IMPERSONATION_LEVEL\0_SYSTEM_POWER_STATE\0_TOKEN_TYPE\0Flink\0Blink\0Lock\0"
     "ViewListHead\0PagedPoolQuotaCache\0Count\0RealKcb\0ValueList\0SListHead\0MinimumFree\0Misses\0"
     "MissesLast\0Pad0\0Level\0Associativity\0LineSize\0Size\0Type\0u\0List\0UniqueProcess\0"
@@ -370,7 +373,9 @@ static const char S[] =
     "EntryPoint\0FullDllName\0BaseDllName\0LoadCount\0TlsIndex\0HashLinks\0SectionPointer\0"
     "LoadedImports\0EntryPointActivationContext\0_ACTIVATION_CONTEXT\0PatchInformation\0"
     "ForwarderLinks\0ServiceTagLinks\0StaticLinks\0ContextInformation\0OriginalBase\0LoadTime\0Low\0"
-    "High\0MdlFlags\0MappedSystemVa\0StartVa\0ByteCount\0ByteOffset\0u1\0LeftChild\0RightChild\0"
+    "High\0MdlFlags\0MappedSystemVa\0StartVa\0ByteCount\0ByteOffset\0PteBase\0Paged\0NonPaged\0"
+    "PagesInUse\0SpecialPoolPdes\0FreePteHead\0FreePteTail\0BasePte\0FailureCount\0TotalSystemPtes\0"
+    "TotalFreeSystemPtes\0CachedPteCount\0PteFailures\0GlobalMutex\0u1\0LeftChild\0RightChild\0"
     "StartingVpn\0EndingVpn\0MaximumSize\0MinimumSize\0FreeSpace\0PeakUsage\0HighestPage\0File\0"
     "_MMMOD_WRITER_MDL_ENTRY\0PageFileName\0EvictStoreBitmap\0BitmapHint\0LastAllocationSize\0"
     "ToBeEvictedCount\0PageFileNumber\0BootPartition\0AdriftMdls\0FileHandle\0LockOwner\0PteAddress\0"
@@ -382,9 +387,11 @@ static const char S[] =
     "NoModifiedWriting\0FailAllIo\0Image\0Based\0Networked\0PhysicalMemory\0Reserve\0Commit\0"
     "WasPurged\0UserReference\0GlobalMemory\0DeleteOnClose\0FilePointerNull\0GlobalOnlyPerSession\0"
     "SetMappedFileIoComplete\0CollidedFlush\0NoChange\0AttemptingDelete\0UserWritable\0"
-    "PreferredNode\0SubsectionAccessed\0StartingSector4132\0SubsectionStatic\0DirtyPages\0"
-    "SectorEndOffset\0WorkingSetMutex\0ExitGate\0AccessLog\0WorkingSetExpansionLinks\0"
-    "AgeDistribution\0WorkingSetSize\0WorkingSetPrivateSize\0ChargedWslePages\0ActualWslePages\0"
+    "PreferredNode\0SystemSpaceViewLock\0SystemSpaceViewLockPointer\0SystemSpaceViewTable\0_MMVIEW\0"
+    "SystemSpaceHashSize\0SystemSpaceHashEntries\0SystemSpaceHashKey\0BitmapFailures\0"
+    "SubsectionAccessed\0StartingSector4132\0SubsectionStatic\0DirtyPages\0SectorEndOffset\0"
+    "WorkingSetMutex\0ExitGate\0AccessLog\0WorkingSetExpansionLinks\0AgeDistribution\0"
+    "WorkingSetSize\0WorkingSetPrivateSize\0ChargedWslePages\0ActualWslePages\0"
     "WorkingSetSizeOverhead\0PeakWorkingSetSize\0HardFaultCount\0VmWorkingSetList\0NextPageColor\0"
     "LastTrimStamp\0PageFaultCount\0RepurposeCount\0ShadowMapping\0WorkingSetType\0"
     "ModwriterAttached\0TrimHard\0MaximumWorkingSetHard\0ForceTrim\0MinimumWorkingSetHard\0"
@@ -400,11 +407,21 @@ static const char S[] =
     "CommittedPageTables\0NumberOfCommittedPageDirectories\0CommittedPageDirectories\0"
     "NumberOfCommittedPageDirectoryParents\0CommittedPageDirectoryParents\0Hashed\0Direct\0Age\0"
     "VirtualPageNumber\0PreviousFree\0NextFree\0BalancedRoot\0DepthOfTree\0"
-    "NumberGenericTableElements\0NodeHint\0NodeFreeHint\0ControlArea\0SubsectionBase\0"
-    "NextMappedSubsection\0NextSubsection\0PtesInSubsection\0GlobalPerSessionHead\0UnusedPtes\0"
-    "StartingSector\0NumberOfFullSectors\0_MMSUBSECTION_NODE\0ExceptionList\0"
-    "_EXCEPTION_REGISTRATION_RECORD\0SubSystemTib\0FiberData\0ArbitraryUserPointer\0HashBuckets\0"
-    "_DEVICE_MAP\0NamespaceEntry\0SessionObject\0ChainLink\0HashValue\0LockCount\0PointerCount\0"
+    "NumberGenericTableElements\0NodeHint\0NodeFreeHint\0Mutex\0PagedPoolAllocationMap\0"
+    "FirstPteForPagedPool\0PagedPoolHint\0PagedPoolCommit\0AllocatedPagedPool\0"
+    "ProcessReferenceToSession\0ProcessList\0LastProcessSwappedOutTime\0SessionPageDirectoryIndex\0"
+    "NonPagablePages\0CommittedPages\0PagedPoolStart\0PagedPoolEnd\0SessionObject\0"
+    "SessionObjectHandle\0ResidentProcessCount\0SessionPoolAllocationFailures\0ImageList\0LocaleId\0"
+    "AttachCount\0AttachGate\0WsListEntry\0Lookaside\0PagedPoolInfo\0PagedPool\0PageDirectory\0"
+    "SessionVaLock\0DynamicVaBitMap\0DynamicVaHint\0SpecialPool\0SessionPteLock\0"
+    "PoolBigEntriesInUse\0PagedPoolPdeCount\0SpecialPoolPdeCount\0DynamicSessionPdeCount\0"
+    "SystemPteInfo\0PoolTrackTableExpansion\0PoolTrackTableExpansionSize\0PoolTrackBigPages\0"
+    "PoolTrackBigPagesSize\0IoState\0IoStateSequence\0IoNotificationEvent\0Initialized\0"
+    "PoolInitialized\0DynamicVaInitialized\0WsInitialized\0PoolDestroyed\0ObjectInitialized\0Filler\0"
+    "ControlArea\0SubsectionBase\0NextMappedSubsection\0NextSubsection\0PtesInSubsection\0"
+    "GlobalPerSessionHead\0UnusedPtes\0StartingSector\0NumberOfFullSectors\0_MMSUBSECTION_NODE\0"
+    "ExceptionList\0_EXCEPTION_REGISTRATION_RECORD\0SubSystemTib\0FiberData\0ArbitraryUserPointer\0"
+    "HashBuckets\0_DEVICE_MAP\0NamespaceEntry\0ChainLink\0HashValue\0LockCount\0PointerCount\0"
     "NextToFree\0TypeIndex\0TraceFlags\0InfoMask\0ObjectCreateInfo\0_OBJECT_CREATE_INFORMATION\0"
     "QuotaBlockCharged\0Body\0TypeList\0CreatorUniqueProcess\0SingleEntry\0HandleCountDataBase\0"
     "_OBJECT_HANDLE_COUNT_DATABASE\0ExclusiveProcess\0PagedPoolCharge\0NonPagedPoolCharge\0"
@@ -436,54 +453,53 @@ static const char S[] =
     "_ASSEMBLY_STORAGE_MAP\0SystemDefaultActivationContextData\0SystemAssemblyStorageMap\0"
     "MinimumStackCommit\0FlsCallback\0_FLS_CALLBACK_INFO\0FlsListHead\0FlsBitmap\0FlsBitmapBits\0"
     "FlsHighIndex\0WerRegistrationData\0WerShipAssertPtr\0pContextData\0pImageHeaderHash\0"
-    "TracingFlags\0HeapTracingEnabled\0CritSecTracingEnabled\0SpareTracingBits\0Initialized\0"
-    "SsHandle\0InLoadOrderModuleList\0InMemoryOrderModuleList\0InInitializationOrderModuleList\0"
+    "TracingFlags\0HeapTracingEnabled\0CritSecTracingEnabled\0SpareTracingBits\0SsHandle\0"
+    "InLoadOrderModuleList\0InMemoryOrderModuleList\0InInitializationOrderModuleList\0"
     "EntryInProgress\0ShutdownInProgress\0ShutdownThreadId\0NumberOfRuns\0Run\0BasePage\0PageCount\0"
     "PagedLock\0NonPagedLock\0RunningAllocs\0RunningDeAllocs\0TotalBigPages\0"
     "ThreadsProcessingDeferrals\0TotalBytes\0PoolIndex\0TotalPages\0PendingFrees\0PendingFreeDepth\0"
     "ListHeads\0Ulong1\0PoolTag\0ProcessBilled\0PoolTagHash\0Va\0NumberOfBytes\0NonPagedAllocs\0"
     "NonPagedFrees\0NonPagedBytes\0PagedAllocs\0PagedFrees\0PagedBytes\0DeviceState\0SystemState\0"
-    "EnableLogging\0MismatchCount\0LastValue\0LastLogTickCount\0P\0_GENERAL_LOOKASIDE\0L\0"
-    "IdleStates\0_PPM_IDLE_STATES\0IdleTimeLast\0IdleTimeTotal\0IdleTimeEntry\0IdleAccounting\0"
-    "_PROC_IDLE_ACCOUNTING\0Hypervisor\0PerfHistoryTotal\0ThermalConstraint\0PerfHistoryCount\0"
-    "PerfHistorySlot\0LastSysTime\0WmiDispatchPtr\0WmiInterfaceEnabled\0FFHThrottleStateInfo\0"
-    "PerfActionDpc\0PerfActionMask\0IdleCheck\0PerfCheck\0Domain\0_PROC_PERF_DOMAIN\0PerfConstraint\0"
-    "_PROC_PERF_CONSTRAINT\0Load\0_PROC_PERF_LOAD\0PerfHistory\0_PROC_HISTORY_ENTRY\0Utility\0"
-    "OverUtilizedHistory\0AffinityCount\0AffinityHistory\0Idle\0ImpersonationData\0"
-    "ImpersonationToken\0ImpersonationLevel\0EffectiveOnly\0DoNotUseThisField\0UseThisFieldToCopy\0"
-    "RequestSummary\0RequestPacket\0Root\0Children\0ParentValue\0Balance\0Red\0SizeOfBitMap\0"
-    "RecursionCount\0OwningThread\0LockSemaphore\0SpinCount\0CriticalSection\0ProcessLocksList\0"
-    "EntryCount\0CreatorBackTraceIndexHigh\0SpareUSHORT\0MaximumLength\0DebugFlags\0ConsoleHandle\0"
-    "ConsoleFlags\0StandardInput\0StandardOutput\0StandardError\0CurrentDirectory\0DllPath\0"
-    "ImagePathName\0CommandLine\0Environment\0StartingX\0StartingY\0CountX\0CountY\0CountCharsX\0"
-    "CountCharsY\0FillAttribute\0WindowFlags\0ShowWindowFlags\0WindowTitle\0DesktopInfo\0ShellInfo\0"
-    "RuntimeData\0CurrentDirectores\0EnvironmentSize\0EnvironmentVersion\0StartingVa\0EndingVa\0"
+    "EnableLogging\0MismatchCount\0LastValue\0LastLogTickCount\0P\0L\0IdleStates\0_PPM_IDLE_STATES\0"
+    "IdleTimeLast\0IdleTimeTotal\0IdleTimeEntry\0IdleAccounting\0_PROC_IDLE_ACCOUNTING\0Hypervisor\0"
+    "PerfHistoryTotal\0ThermalConstraint\0PerfHistoryCount\0PerfHistorySlot\0LastSysTime\0"
+    "WmiDispatchPtr\0WmiInterfaceEnabled\0FFHThrottleStateInfo\0PerfActionDpc\0PerfActionMask\0"
+    "IdleCheck\0PerfCheck\0Domain\0_PROC_PERF_DOMAIN\0PerfConstraint\0_PROC_PERF_CONSTRAINT\0Load\0"
+    "_PROC_PERF_LOAD\0PerfHistory\0_PROC_HISTORY_ENTRY\0Utility\0OverUtilizedHistory\0AffinityCount\0"
+    "AffinityHistory\0Idle\0ImpersonationData\0ImpersonationToken\0ImpersonationLevel\0"
+    "EffectiveOnly\0DoNotUseThisField\0UseThisFieldToCopy\0RequestSummary\0RequestPacket\0Root\0"
+    "Children\0ParentValue\0Balance\0Red\0SizeOfBitMap\0RecursionCount\0OwningThread\0LockSemaphore\0"
+    "SpinCount\0CriticalSection\0ProcessLocksList\0EntryCount\0CreatorBackTraceIndexHigh\0"
+    "SpareUSHORT\0MaximumLength\0DebugFlags\0ConsoleHandle\0ConsoleFlags\0StandardInput\0"
+    "StandardOutput\0StandardError\0CurrentDirectory\0DllPath\0ImagePathName\0CommandLine\0"
+    "Environment\0StartingX\0StartingY\0CountX\0CountY\0CountCharsX\0CountCharsY\0FillAttribute\0"
+    "WindowFlags\0ShowWindowFlags\0WindowTitle\0DesktopInfo\0ShellInfo\0RuntimeData\0"
+    "CurrentDirectores\0EnvironmentSize\0EnvironmentVersion\0StartingVa\0EndingVa\0"
     "DataSectionObject\0SharedCacheMap\0ImageSectionObject\0Revision\0Sbz1\0Sacl\0Dacl\0"
     "TotalNumberOfPtes\0NumberOfCommittedPages\0SizeOfSegment\0BasedAddress\0ExtendInfo\0"
     "_MMEXTEND_INFO\0SegmentLock\0PrototypePte\0ThePtes\0TotalNumberOfPtes4132\0"
     "ExtraSharedWowSubsections\0LargePages\0WatchProto\0DebugSymbolsLoaded\0WriteCombined\0NoCache\0"
     "FloppyMedia\0DefaultProtectionMask\0Binary32\0ContainsDebug\0NonExtendedPtes\0ImageCommitment\0"
     "MmSectionFlags\0MmSubSectionFlags\0AdtTokenPolicy\0PolicySetStatus\0Enabled\0EnabledByDefault\0"
-    "_OBJECT_NAME_INFORMATION\0SubAuthorityCount\0IdentifierAuthority\0SubAuthority\0Sid\0"
-    "Attributes\0SidCount\0SidAttr\0Hash\0Header16\0Header8\0HeaderX64\0Region\0ContextAsUlong\0"
-    "TargetSystemState\0EffectiveSystemState\0CurrentSystemState\0IgnoreHibernationPath\0"
-    "PseudoTransition\0EnvironmentPointer\0ClientId\0ActiveRpcHandle\0ThreadLocalStoragePointer\0"
-    "ProcessEnvironmentBlock\0LastErrorValue\0CountOfOwnedCriticalSections\0CsrClientThread\0"
-    "Win32ThreadInfo\0User32Reserved\0UserReserved\0WOW32Reserved\0CurrentLocale\0"
-    "FpSoftwareStatusRegister\0SystemReserved1\0ActivationContextStackPointer\0"
-    "_ACTIVATION_CONTEXT_STACK\0SpareBytes\0TxFsContext\0GdiTebBatch\0RealClientId\0"
-    "GdiCachedProcessHandle\0GdiClientPID\0GdiClientTID\0GdiThreadLocalInfo\0Win32ClientInfo\0"
-    "glDispatchTable\0glReserved1\0glReserved2\0glSectionInfo\0glSection\0glTable\0glCurrentRC\0"
-    "glContext\0LastStatusValue\0StaticUnicodeString\0StaticUnicodeBuffer\0DeallocationStack\0"
-    "TlsSlots\0TlsLinks\0Vdm\0ReservedForNtRpc\0DbgSsReserved\0HardErrorMode\0Instrumentation\0"
-    "ActivityId\0SubProcessTag\0EtwLocalData\0EtwTraceData\0WinSockData\0GdiBatchCount\0"
-    "CurrentIdealProcessor\0IdealProcessorValue\0ReservedPad0\0ReservedPad1\0ReservedPad2\0"
-    "GuaranteedStackBytes\0ReservedForPerf\0ReservedForOle\0WaitingOnLoaderLock\0SavedPriorityState\0"
-    "SoftPatchPtr1\0ThreadPoolData\0TlsExpansionSlots\0DeallocationBStore\0BStoreLimit\0"
-    "MuiGeneration\0IsImpersonating\0NlsCache\0HeapVirtualAffinity\0CurrentTransactionHandle\0"
-    "ActiveFrame\0_TEB_ACTIVE_FRAME\0FlsData\0PreferredLanguages\0UserPrefLanguages\0"
-    "MergedPrefLanguages\0MuiImpersonation\0CrossTebFlags\0SpareCrossTebBits\0SameTebFlags\0"
-    "SafeThunkCall\0InDebugPrint\0HasFiberData\0SkipThreadAttach\0WerInShipAssertCode\0"
+    "SubAuthorityCount\0IdentifierAuthority\0SubAuthority\0Sid\0Attributes\0SidCount\0SidAttr\0Hash\0"
+    "Header16\0Header8\0HeaderX64\0Region\0ContextAsUlong\0TargetSystemState\0EffectiveSystemState\0"
+    "CurrentSystemState\0IgnoreHibernationPath\0PseudoTransition\0EnvironmentPointer\0ClientId\0"
+    "ActiveRpcHandle\0ThreadLocalStoragePointer\0ProcessEnvironmentBlock\0LastErrorValue\0"
+    "CountOfOwnedCriticalSections\0CsrClientThread\0Win32ThreadInfo\0User32Reserved\0UserReserved\0"
+    "WOW32Reserved\0CurrentLocale\0FpSoftwareStatusRegister\0SystemReserved1\0"
+    "ActivationContextStackPointer\0_ACTIVATION_CONTEXT_STACK\0SpareBytes\0TxFsContext\0GdiTebBatch\0"
+    "RealClientId\0GdiCachedProcessHandle\0GdiClientPID\0GdiClientTID\0GdiThreadLocalInfo\0"
+    "Win32ClientInfo\0glDispatchTable\0glReserved1\0glReserved2\0glSectionInfo\0glSection\0glTable\0"
+    "glCurrentRC\0glContext\0LastStatusValue\0StaticUnicodeString\0StaticUnicodeBuffer\0"
+    "DeallocationStack\0TlsSlots\0TlsLinks\0Vdm\0ReservedForNtRpc\0DbgSsReserved\0HardErrorMode\0"
+    "Instrumentation\0ActivityId\0SubProcessTag\0EtwLocalData\0EtwTraceData\0WinSockData\0"
+    "GdiBatchCount\0CurrentIdealProcessor\0IdealProcessorValue\0ReservedPad0\0ReservedPad1\0"
+    "ReservedPad2\0GuaranteedStackBytes\0ReservedForPerf\0ReservedForOle\0WaitingOnLoaderLock\0"
+    "SavedPriorityState\0SoftPatchPtr1\0ThreadPoolData\0TlsExpansionSlots\0DeallocationBStore\0"
+    "BStoreLimit\0MuiGeneration\0IsImpersonating\0NlsCache\0HeapVirtualAffinity\0"
+    "CurrentTransactionHandle\0ActiveFrame\0_TEB_ACTIVE_FRAME\0FlsData\0PreferredLanguages\0"
+    "UserPrefLanguages\0MergedPrefLanguages\0MuiImpersonation\0CrossTebFlags\0SpareCrossTebBits\0"
+    "SameTebFlags\0SafeThunkCall\0InDebugPrint\0HasFiberData\0SkipThreadAttach\0WerInShipAssertCode\0"
     "RanProcessInit\0SuppressDebugMsg\0DisableUserStackWalk\0RtlExceptionAttached\0InitialThread\0"
     "SpareSameTebBits\0TxnScopeEnterCallback\0TxnScopeExitCallback\0TxnScopeContext\0SpareUlong0\0"
     "ResourceRetValue\0TokenSource\0TokenId\0AuthenticationId\0ParentTokenId\0ExpirationTime\0"
@@ -507,25 +523,24 @@ static const char S[] =
     "StartSid\0SidList\0_FILE_GET_QUOTA_INFORMATION\0SidListLength\0InterfaceType\0Interface\0"
     "_INTERFACE\0InterfaceSpecificData\0Capabilities\0_DEVICE_CAPABILITIES\0"
     "IoResourceRequirementList\0_IO_RESOURCE_REQUIREMENTS_LIST\0WhichSpace\0IdType\0DeviceTextType\0"
-    "LocaleId\0InPath\0PowerSequence\0_POWER_SEQUENCE\0SystemContext\0SystemPowerStateContext\0"
-    "ShutdownType\0AllocatedResources\0_CM_RESOURCE_LIST\0AllocatedResourcesTranslated\0ProviderId\0"
-    "DataPath\0BufferSize\0Argument1\0Argument2\0Argument3\0Argument4\0Create\0CreateMailslot\0"
-    "CreatePipe\0DeviceIoControl\0FileSystemControl\0Others\0Power\0QueryDirectory\0QueryEa\0"
-    "QueryInterface\0QueryQuota\0ReadWriteConfig\0SetFile\0WMI\0LockControl\0Read\0MountVolume\0"
-    "NotifyDirectory\0QueryDeviceText\0QueryFile\0QuerySecurity\0QueryVolume\0SetSecurity\0"
-    "SetVolume\0StartDevice\0UsageNotification\0VerifyVolume\0DeviceCapabilities\0"
-    "FilterResourceRequirements\0Scsi\0QueryDeviceRelations\0QueryId\0SetEa\0SetQuota\0WaitWake\0"
-    "SetLock\0Wcb\0Hard\0Long\0Proto\0Soft\0Subsect\0Trans\0VolatileLong\0KernelStackOwner\0"
-    "NextStackPfn\0VolatileNext\0WsIndex\0ImageProtoPte\0ShareCount\0VolatileReferenceCount\0"
-    "ShortFlags\0e2\0e1\0PteFrame\0PfnImageVerified\0AweAllocation\0LongFlags\0"
-    "ImageRelocationStartBit\0NumberOfSystemCacheViews\0WritableUserReferences\0"
-    "ImageRelocationSizeIn64k\0BitMap64\0ImageActive\0SeImageStub\0_MI_IMAGE_SECURITY_REFERENCE\0"
-    "SubsectionRoot\0_MM_SUBSECTION_AVL_TABLE\0VadFlags\0LongFlags3\0VadFlags3\0LongFlags2\0"
-    "VadFlags2\0BaseMiddle\0Flags1\0BaseHigh\0LimitHigh\0System\0LongMode\0DefaultBig\0Granularity\0"
-    "SubsectionFlags\0PhysicalAddress\0CreatingProcess\0FirstMappedVa\0ImageInformation\0"
-    "_MI_SECTION_IMAGE_INFORMATION\0Removable\0GroupAssigned\0GroupCommitted\0GroupAssignmentFixed\0"
-    "Fill\0KeyNode\0KeySecurity\0KeyValue\0KeyIndex\0ValueData\0KeyList\0KeyString\0"
-    "BusQueryDeviceID\0BusQueryHardwareIDs\0BusQueryCompatibleIDs\0BusQueryInstanceID\0"
+    "InPath\0PowerSequence\0_POWER_SEQUENCE\0SystemContext\0SystemPowerStateContext\0ShutdownType\0"
+    "AllocatedResources\0_CM_RESOURCE_LIST\0AllocatedResourcesTranslated\0ProviderId\0DataPath\0"
+    "BufferSize\0Argument1\0Argument2\0Argument3\0Argument4\0Create\0CreateMailslot\0CreatePipe\0"
+    "DeviceIoControl\0FileSystemControl\0Others\0Power\0QueryDirectory\0QueryEa\0QueryInterface\0"
+    "QueryQuota\0ReadWriteConfig\0SetFile\0WMI\0LockControl\0Read\0MountVolume\0NotifyDirectory\0"
+    "QueryDeviceText\0QueryFile\0QuerySecurity\0QueryVolume\0SetSecurity\0SetVolume\0StartDevice\0"
+    "UsageNotification\0VerifyVolume\0DeviceCapabilities\0FilterResourceRequirements\0Scsi\0"
+    "QueryDeviceRelations\0QueryId\0SetEa\0SetQuota\0WaitWake\0SetLock\0Wcb\0Hard\0Long\0Proto\0"
+    "Soft\0Subsect\0Trans\0VolatileLong\0KernelStackOwner\0NextStackPfn\0VolatileNext\0WsIndex\0"
+    "ImageProtoPte\0ShareCount\0VolatileReferenceCount\0ShortFlags\0e2\0e1\0PteFrame\0"
+    "PfnImageVerified\0AweAllocation\0LongFlags\0ImageRelocationStartBit\0NumberOfSystemCacheViews\0"
+    "WritableUserReferences\0ImageRelocationSizeIn64k\0BitMap64\0ImageActive\0SeImageStub\0"
+    "_MI_IMAGE_SECURITY_REFERENCE\0SubsectionRoot\0_MM_SUBSECTION_AVL_TABLE\0VadFlags\0LongFlags3\0"
+    "VadFlags3\0LongFlags2\0VadFlags2\0BaseMiddle\0Flags1\0BaseHigh\0LimitHigh\0System\0LongMode\0"
+    "DefaultBig\0Granularity\0SubsectionFlags\0PhysicalAddress\0CreatingProcess\0FirstMappedVa\0"
+    "ImageInformation\0_MI_SECTION_IMAGE_INFORMATION\0Removable\0GroupAssigned\0GroupCommitted\0"
+    "GroupAssignmentFixed\0Fill\0KeyNode\0KeySecurity\0KeyValue\0KeyIndex\0ValueData\0KeyList\0"
+    "KeyString\0BusQueryDeviceID\0BusQueryHardwareIDs\0BusQueryCompatibleIDs\0BusQueryInstanceID\0"
     "BusQueryDeviceSerialNumber\0BusQueryContainerID\0DeviceTextDescription\0"
     "DeviceTextLocationInformation\0PowerActionNone\0PowerActionReserved\0PowerActionSleep\0"
     "PowerActionHibernate\0PowerActionShutdown\0PowerActionShutdownReset\0PowerActionShutdownOff\0"
@@ -556,11 +571,14 @@ static const char S[] =
     "FileFsDeviceInformation\0FileFsAttributeInformation\0FileFsControlInformation\0"
     "FileFsFullSizeInformation\0FileFsObjectIdInformation\0FileFsDriverPathInformation\0"
     "FileFsVolumeFlagsInformation\0FileFsSectorSizeInformation\0FileFsMaximumInformation\0"
-    "ZeroedPageList\0FreePageList\0StandbyPageList\0ModifiedPageList\0ModifiedNoWritePageList\0"
-    "BadPageList\0ActiveAndValid\0TransitionPage\0NtProductWinNt\0NtProductLanManNt\0"
-    "NtProductServer\0NonPagedPool\0PagedPool\0NonPagedPoolMustSucceed\0DontUseThisType\0"
-    "NonPagedPoolCacheAligned\0PagedPoolCacheAligned\0NonPagedPoolCacheAlignedMustS\0MaxPoolType\0"
-    "NonPagedPoolSession\0PagedPoolSession\0NonPagedPoolMustSucceedSession\0DontUseThisTypeSession\0"
+    "IoSessionStateCreated\0IoSessionStateInitialized\0IoSessionStateConnected\0"
+    "IoSessionStateDisconnected\0IoSessionStateDisconnectedLoggedOn\0IoSessionStateLoggedOn\0"
+    "IoSessionStateLoggedOff\0IoSessionStateTerminated\0IoSessionStateMax\0ZeroedPageList\0"
+    "FreePageList\0StandbyPageList\0ModifiedPageList\0ModifiedNoWritePageList\0BadPageList\0"
+    "ActiveAndValid\0TransitionPage\0NtProductWinNt\0NtProductLanManNt\0NtProductServer\0"
+    "NonPagedPool\0NonPagedPoolMustSucceed\0DontUseThisType\0NonPagedPoolCacheAligned\0"
+    "PagedPoolCacheAligned\0NonPagedPoolCacheAlignedMustS\0MaxPoolType\0NonPagedPoolSession\0"
+    "PagedPoolSession\0NonPagedPoolMustSucceedSession\0DontUseThisTypeSession\0"
     "NonPagedPoolCacheAlignedSession\0PagedPoolCacheAlignedSession\0"
     "NonPagedPoolCacheAlignedMustSSession\0SystemPowerState\0DevicePowerState\0CacheUnified\0"
     "CacheInstruction\0CacheData\0CacheTrace\0ProcHypervisorNone\0ProcHypervisorPresent\0"
@@ -583,41 +601,40 @@ static const char S[] =
     "MmBadPageListHead\0MmModifiedNoWritePageListHead\0MmStandbyPageListByPriority\0MmPagingFile\0"
     "MmNumberOfPagingFiles\0MmSizeOfPagedPoolInBytes\0MmSizeOfNonPagedPoolInBytes\0"
     "MmMaximumNonPagedPoolInBytes\0MmSpecialPoolTag\0MmSubsectionBase\0MiSystemVaTypeCount\0"
-    "PoolTrackTable\0PoolTrackTableSize\0PoolTrackTableExpansion\0PoolTrackTableExpansionSize\0"
-    "PoolBigPageTable\0PoolBigPageTableSize\0PoolHitTag\0ExPoolTagTables\0ExpPoolFlags\0"
-    "ExpNumberOfPagedPools\0ExpNumberOfNonPagedPools\0ExpPagedPoolDescriptor\0PoolVector\0"
-    "NonPagedPoolDescriptor\0ExpPoolBigEntriesInUse\0CmpHiveListHead\0CmpMasterHive\0"
-    "CmpHashTableSize\0CmpMachineHiveList\0CmpRegistryRootObject\0CmpRegistryLock\0NtBuildNumber\0"
-    "NtBuildLab\0NtBuildLabEx\0NtBuildGUID\0CmNtCSDVersion\0CmNtCSDReleaseType\0InitSafeBootMode\0"
-    "KeBugCheckCallbackListHead\0KeBugCheckReasonCallbackListHead\0KiBugCheckData\0KiBugCheckDriver\0"
-    "KiBugCheckActive\0KiBugCodeMessages\0PspCidTable\0PspCreateProcessNotifyRoutine\0"
-    "PspCreateThreadNotifyRoutine\0PspLoadImageNotifyRoutine\0ObpRootDirectoryObject\0"
-    "ObpTypeDirectoryObject\0ObpKernelHandleTable\0ObTypeIndexTable\0ObpTypeObjectType\0"
-    "ObpObjectTypes\0ObpInfoMaskToOffset\0ObpSymbolicLinkObjectType\0ObpDirectoryObjectType\0"
-    "IoFileObjectType\0IoDriverObjectType\0IoDeviceObjectType\0IopRootDeviceNode\0ExEventObjectType\0"
-    "ExSemaphoreObjectType\0SeTokenObjectType\0PsJobType\0ExpSystemResourcesList\0ExpTimeZoneBias\0"
-    "ExpLastTimeZoneBias\0WmipSMBiosTablePhysicalAddress\0WmipSMBiosTableLength\0"
-    "WmipSMBiosVersionInfo\0KiIdleSummary\0KdpDebuggerStructuresInitialized\0MmBadPagesDetected\0"
-    "MmPoolCodeStart\0MmPoolCodeEnd\0KiSwapContext\0KiSwapThread\0KiCommitThreadWait\0"
-    "KeWaitForSingleObject\0KeWaitForMultipleObjects\0KeDelayExecutionThread\0KeRemoveQueueEx\0"
-    "KiDeliverApc\0KiIdleLoop\0KiSearchForNewThread\0KiSystemServiceCopyEnd\0"
-    "KiSystemServiceCopyStart\0KiSystemServiceExit\0KiSystemServiceUser\0KiSystemServiceStart\0"
-    "KiSystemServiceRepeat\0KiSystemServiceHandler\0KiSystemCall64\0KiSystemCall64Shadow\0"
-    "KiSystemCall32\0KiSystemCall32Shadow\0KiPageFault\0KiPageFaultShadow\0KiBreakpointTrap\0"
-    "KiGeneralProtectionFault\0KiDoubleFaultAbort\0KiDivideErrorFault\0KiInvalidOpcodeFault\0"
-    "KiNmiInterrupt\0KiMcheckAbort\0KiDebugTrapOrFault\0KiInterruptDispatch\0"
-    "KiInterruptDispatchNoLock\0KiDpcInterrupt\0KiIpiInterrupt\0KiApcInterrupt\0KiRetireDpcList\0"
-    "KiExecuteAllDpcs\0KiDispatchInterrupt\0KiTimerExpiration\0KeBugCheckEx\0KeBugCheck\0"
-    "KeBugCheck2\0KiBugCheckDispatch\0KiDispatchException\0KiExceptionDispatch\0KiRaiseException\0"
-    "KeContextFromKframes\0KeContextToKframes\0KiStartSystemThread\0KiStartUserThread\0"
-    "KiStartUserThreadReturn\0KiInitializeKernel\0KiSystemStartup\0PspSystemThreadStartup\0"
-    "PspUserThreadStartup\0KeUserModeCallback\0KiCallUserMode\0NtWaitForSingleObject\0"
-    "NtWaitForMultipleObjects\0NtDelayExecution\0NtRemoveIoCompletion\0NtReadFile\0NtWriteFile\0"
-    "NtDeviceIoControlFile\0NtCreateFile\0NtTerminateProcess\0NtRaiseHardError\0ExpWorkerThread\0"
-    "ExAllocatePoolWithTag\0ExFreePoolWithTag\0MmAccessFault\0MiResolveDemandZeroFault\0"
-    "IofCallDriver\0IopfCompleteRequest\0KeStackAttachProcess\0KeUnstackDetachProcess\0"
-    "DbgBreakPointWithStatus\0RtlpBreakWithStatusInstruction\0KdCheckForDebugBreak\0PoIdle\0"
-    "KeFlushCurrentTbImmediately\0";
+    "PoolTrackTable\0PoolTrackTableSize\0PoolBigPageTable\0PoolBigPageTableSize\0PoolHitTag\0"
+    "ExPoolTagTables\0ExpPoolFlags\0ExpNumberOfPagedPools\0ExpNumberOfNonPagedPools\0"
+    "ExpPagedPoolDescriptor\0PoolVector\0NonPagedPoolDescriptor\0ExpPoolBigEntriesInUse\0"
+    "CmpHiveListHead\0CmpMasterHive\0CmpHashTableSize\0CmpMachineHiveList\0CmpRegistryRootObject\0"
+    "CmpRegistryLock\0NtBuildNumber\0NtBuildLab\0NtBuildLabEx\0NtBuildGUID\0CmNtCSDVersion\0"
+    "CmNtCSDReleaseType\0InitSafeBootMode\0KeBugCheckCallbackListHead\0"
+    "KeBugCheckReasonCallbackListHead\0KiBugCheckData\0KiBugCheckDriver\0KiBugCheckActive\0"
+    "KiBugCodeMessages\0PspCidTable\0PspCreateProcessNotifyRoutine\0PspCreateThreadNotifyRoutine\0"
+    "PspLoadImageNotifyRoutine\0ObpRootDirectoryObject\0ObpTypeDirectoryObject\0"
+    "ObpKernelHandleTable\0ObTypeIndexTable\0ObpTypeObjectType\0ObpObjectTypes\0ObpInfoMaskToOffset\0"
+    "ObpSymbolicLinkObjectType\0ObpDirectoryObjectType\0IoFileObjectType\0IoDriverObjectType\0"
+    "IoDeviceObjectType\0IopRootDeviceNode\0ExEventObjectType\0ExSemaphoreObjectType\0"
+    "SeTokenObjectType\0PsJobType\0ExpSystemResourcesList\0ExpTimeZoneBias\0ExpLastTimeZoneBias\0"
+    "WmipSMBiosTablePhysicalAddress\0WmipSMBiosTableLength\0WmipSMBiosVersionInfo\0KiIdleSummary\0"
+    "KdpDebuggerStructuresInitialized\0MmBadPagesDetected\0MmPoolCodeStart\0MmPoolCodeEnd\0"
+    "KiSwapContext\0KiSwapThread\0KiCommitThreadWait\0KeWaitForSingleObject\0"
+    "KeWaitForMultipleObjects\0KeDelayExecutionThread\0KeRemoveQueueEx\0KiDeliverApc\0KiIdleLoop\0"
+    "KiSearchForNewThread\0KiSystemServiceCopyEnd\0KiSystemServiceCopyStart\0KiSystemServiceExit\0"
+    "KiSystemServiceUser\0KiSystemServiceStart\0KiSystemServiceRepeat\0KiSystemServiceHandler\0"
+    "KiSystemCall64\0KiSystemCall64Shadow\0KiSystemCall32\0KiSystemCall32Shadow\0KiPageFault\0"
+    "KiPageFaultShadow\0KiBreakpointTrap\0KiGeneralProtectionFault\0KiDoubleFaultAbort\0"
+    "KiDivideErrorFault\0KiInvalidOpcodeFault\0KiNmiInterrupt\0KiMcheckAbort\0KiDebugTrapOrFault\0"
+    "KiInterruptDispatch\0KiInterruptDispatchNoLock\0KiDpcInterrupt\0KiIpiInterrupt\0KiApcInterrupt\0"
+    "KiRetireDpcList\0KiExecuteAllDpcs\0KiDispatchInterrupt\0KiTimerExpiration\0KeBugCheckEx\0"
+    "KeBugCheck\0KeBugCheck2\0KiBugCheckDispatch\0KiDispatchException\0KiExceptionDispatch\0"
+    "KiRaiseException\0KeContextFromKframes\0KeContextToKframes\0KiStartSystemThread\0"
+    "KiStartUserThread\0KiStartUserThreadReturn\0KiInitializeKernel\0KiSystemStartup\0"
+    "PspSystemThreadStartup\0PspUserThreadStartup\0KeUserModeCallback\0KiCallUserMode\0"
+    "NtWaitForSingleObject\0NtWaitForMultipleObjects\0NtDelayExecution\0NtRemoveIoCompletion\0"
+    "NtReadFile\0NtWriteFile\0NtDeviceIoControlFile\0NtCreateFile\0NtTerminateProcess\0"
+    "NtRaiseHardError\0ExpWorkerThread\0ExAllocatePoolWithTag\0ExFreePoolWithTag\0MmAccessFault\0"
+    "MiResolveDemandZeroFault\0IofCallDriver\0IopfCompleteRequest\0KeStackAttachProcess\0"
+    "KeUnstackDetachProcess\0DbgBreakPointWithStatus\0RtlpBreakWithStatusInstruction\0"
+    "KdCheckForDebugBreak\0PoIdle\0KeFlushCurrentTbImmediately\0";
 
 /* kind, flags, bit_pos, bit_len, name, size, target, first, count */
 static const nts__lt_type T[] = {
@@ -681,301 +698,312 @@ static const nts__lt_type T[] = {
 {3,0,0,0,768,24,0,742,2},
 {3,0,0,0,782,1256,0,744,3},
 {3,0,0,0,797,1248,0,747,3},
-{3,0,0,0,814,96,0,750,22},
-{3,0,0,0,838,16,0,772,4},
-{3,0,0,0,855,16,0,776,3},
-{3,0,0,0,871,16,0,779,4},
-{3,0,0,0,877,104,0,783,15},
-{3,0,0,0,891,16,0,798,8},
-{3,0,0,0,911,8,0,806,16},
-{3,0,0,0,925,4096,0,822,25},
-{3,0,0,0,938,32,0,847,6},
-{3,0,0,0,944,520,0,853,53},
-{3,0,0,0,950,112,0,906,21},
-{3,0,0,0,965,16,0,927,22},
-{3,0,0,0,977,16,0,949,5},
-{3,0,0,0,995,32,0,954,23},
-{3,0,0,0,1012,56,0,977,9},
-{3,0,0,0,1030,16,0,986,3},
-{3,0,0,0,1053,112,0,989,14},
-{3,0,0,0,1067,48,0,1003,11},
-{3,0,0,0,1084,72,0,1014,6},
-{3,0,0,0,1100,16,0,1020,2},
-{3,0,0,0,1124,48,0,1022,4},
-{3,0,0,0,1145,32,0,1026,5},
-{3,0,0,0,1167,64,0,1031,5},
-{3,0,0,0,1193,1432,0,1036,30},
-{3,0,0,0,1200,8192,0,1066,1},
-{3,0,0,0,1216,32,0,1067,4},
-{3,0,0,0,1228,16384,0,1071,1},
-{3,0,0,0,1240,8,0,1072,2},
-{3,0,0,0,1262,28,0,1074,8},
-{3,0,0,0,1285,64,0,1082,19},
-{3,0,0,0,1303,20,0,1101,7},
-{3,0,0,0,1322,264,0,1108,3},
-{3,0,0,0,1342,240,0,1111,30},
-{3,0,0,0,1367,40,0,1141,10},
-{3,0,0,0,1389,8,0,1151,5},
-{3,0,0,0,1404,72,0,1156,9},
-{3,0,0,0,1423,16,0,1165,3},
-{3,0,0,0,1440,208,0,1168,21},
-{3,0,0,0,1445,40,0,1189,4},
-{3,0,0,0,1459,88,0,1193,16},
-{3,0,0,0,1465,48,0,1209,5},
-{3,0,0,0,1477,16,0,1214,3},
-{3,0,0,0,1490,40,0,1217,7},
-{3,0,0,0,1505,24,0,1224,3},
-{3,0,0,0,1526,64,0,1227,9},
-{3,0,0,0,1532,32,0,1236,4},
-{3,0,0,0,1543,24,0,1240,1},
-{3,0,0,0,1551,320,0,1241,30},
-{4,0,0,0,1569,1,0,1271,9},
-{3,0,0,0,1587,24,0,1280,1},
-{4,0,0,0,1594,16,0,1281,7},
-{3,0,0,0,1607,56,0,1288,7},
-{4,0,0,0,1623,16,0,1295,11},
-{3,0,0,0,1636,56,0,1306,5},
-{3,0,0,0,1645,192,0,1311,18},
-{3,0,0,0,1652,28800,0,1329,27},
-{3,0,0,0,1658,28416,0,1356,272},
-{3,0,0,0,1665,352,0,1628,41},
-{3,0,0,0,1675,1456,0,1669,2},
-{3,0,0,0,1693,64,0,1671,5},
-{3,0,0,0,1701,32,0,1676,2},
-{3,0,0,0,1718,32,0,1678,2},
-{3,0,0,0,1730,216,0,1680,27},
-{3,0,0,0,1750,16,0,1707,2},
-{4,0,0,0,1768,4,0,1709,3},
-{3,0,0,0,1782,12,0,1712,3},
-{3,0,0,0,1796,872,0,1715,130},
-{3,0,0,0,1805,64,0,1845,6},
-{3,0,0,0,1813,8704,0,1851,2},
-{3,0,0,0,1827,32,0,1853,3},
-{3,0,0,0,1847,400,0,1856,63},
-{3,0,0,0,1860,104,0,1919,8},
-{3,0,0,0,1868,1520,0,1927,75},
-{3,0,0,0,1887,48,0,2002,8},
-{4,0,0,0,1900,1,0,2010,8},
-{4,0,0,0,1923,8,0,2018,4},
-{3,0,0,0,1938,224,0,2022,24},
-{3,0,0,0,1960,16,0,2046,2},
-{3,0,0,0,1972,8,0,2048,2},
-{3,0,0,0,1978,16,0,2050,2},
-{3,0,0,0,1985,48,0,2052,8},
-{3,0,0,0,1990,40,0,2060,5},
-{3,0,0,0,2006,144,0,2065,22},
-{3,0,0,0,2021,48,0,2087,13},
-{3,0,0,0,2028,2,0,2100,11},
-{3,0,0,0,2040,40,0,2111,5},
-{3,0,0,0,2051,8,0,2116,1},
-{3,0,0,0,2058,8,0,2117,16},
-{3,0,0,0,2074,8,0,2133,9},
-{3,0,0,0,2086,8,0,2142,8},
-{3,0,0,0,2103,8,0,2150,11},
-{3,0,0,0,2119,8,0,2161,7},
-{3,0,0,0,2137,8,0,2168,9},
-{3,0,0,0,2154,8,0,2177,10},
-{3,0,0,0,2172,4,0,2187,27},
-{3,0,0,0,2189,4,0,2214,8},
-{3,0,0,0,2209,144,0,2222,22},
-{3,0,0,0,2220,4,0,2244,15},
-{3,0,0,0,2237,120,0,2259,15},
-{3,0,0,0,2244,8,0,2274,7},
-{3,0,0,0,2257,4,0,2281,9},
-{3,0,0,0,2271,8,0,2290,8},
-{3,0,0,0,2285,64,0,2298,8},
-{3,0,0,0,2298,1160,0,2306,25},
-{3,0,0,0,2305,8,0,2331,1},
-{3,0,0,0,2313,8,0,2332,7},
-{3,0,0,0,2325,8,0,2339,3},
-{3,0,0,0,2344,64,0,2342,6},
-{3,0,0,0,2358,112,0,2348,16},
-{3,0,0,0,2371,56,0,2364,8},
-{3,0,0,0,2379,28,0,2372,8},
-{3,0,0,0,2389,344,0,2380,7},
-{3,0,0,0,2407,24,0,2387,3},
-{3,0,0,0,2431,16,0,2390,3},
-{3,0,0,0,2458,56,0,2393,12},
-{3,0,0,0,2473,32,0,2405,4},
-{3,0,0,0,2501,16,0,2409,2},
-{3,0,0,0,2528,32,0,2411,3},
-{3,0,0,0,2553,16,0,2414,2},
-{3,0,0,0,2581,32,0,2416,5},
-{3,0,0,0,2607,32,0,2421,4},
-{3,0,0,0,2629,208,0,2425,12},
-{3,0,0,0,2642,112,0,2437,26},
-{3,0,0,0,2667,16,0,2463,5},
-{3,0,0,0,2680,896,0,2468,91},
-{3,0,0,0,2685,584,0,2559,91},
-{3,0,0,0,2692,88,0,2650,9},
-{3,0,0,0,2706,32,0,2659,3},
-{3,0,0,0,2734,16,0,2662,2},
-{3,0,0,0,2755,4416,0,2664,13},
-{3,0,0,0,2772,16,0,2677,9},
-{3,0,0,0,2785,24,0,2686,4},
-{3,0,0,0,2809,40,0,2690,7},
-{4,0,0,0,2829,4,0,2697,2},
-{3,0,0,0,2842,32,0,2699,5},
-{3,0,0,0,2871,16,0,2704,2},
-{3,0,0,0,2890,4,0,2706,3},
-{3,0,0,0,2908,256,0,2709,27},
-{3,0,0,0,2931,16,0,2736,2},
-{4,0,0,0,2947,8,0,2738,4},
-{3,0,0,0,2975,8,0,2742,2},
-{3,0,0,0,2981,64,0,2744,3},
-{3,0,0,0,2998,8,0,2747,1},
-{3,0,0,0,3012,24,0,2748,6},
-{3,0,0,0,3031,16,0,2754,2},
-{3,0,0,0,3043,40,0,2756,6},
-{3,0,0,0,3065,48,0,2762,9},
-{3,0,0,0,3093,24,0,2771,4},
-{3,0,0,0,3118,1024,0,2775,30},
-{3,0,0,0,3147,48,0,2805,6},
-{3,0,0,0,3163,24,0,2811,3},
-{3,0,0,0,3188,20,0,2814,7},
-{3,0,0,0,3218,80,0,2821,12},
-{3,0,0,0,3227,4,0,2833,12},
-{3,0,0,0,3242,64,0,2845,9},
-{3,0,0,0,3258,28,0,2854,2},
-{3,0,0,0,3276,24,0,2856,3},
-{3,0,0,0,3298,8,0,2859,1},
-{3,0,0,0,3330,12,0,2860,4},
-{3,0,0,0,3335,16,0,2864,2},
-{3,0,0,0,3355,272,0,2866,3},
-{3,0,0,0,3380,6,0,2869,1},
-{3,0,0,0,3406,8,0,2870,1},
-{4,0,0,0,3425,16,0,2871,5},
-{3,0,0,0,3439,16,0,2876,3},
-{3,0,0,0,3447,8,0,2879,3},
-{3,0,0,0,3457,56,0,2882,9},
-{3,0,0,0,3469,4,0,2891,8},
-{3,0,0,0,3497,6168,0,2899,101},
-{3,0,0,0,3502,4068,0,3000,99},
-{3,0,0,0,3509,792,0,3099,34},
-{3,0,0,0,3516,27,0,3133,1},
-{3,0,0,0,3536,16,0,3134,2},
-{4,0,0,0,3550,8,0,3136,4},
-{3,0,0,0,3566,16,0,3140,3},
-{3,0,0,0,3582,72,0,3143,7},
-{3,0,0,0,3602,512,0,3150,16},
-{3,0,0,0,3616,528,0,3166,4},
-{3,0,0,0,3638,8,0,3170,2},
-{3,0,0,0,3654,8,0,3172,2},
-{3,0,0,0,3669,8,0,3174,2},
-{3,0,0,0,3684,16,0,3176,7},
-{3,0,0,0,3699,16,0,3183,6},
-{3,0,0,0,3714,16,0,3189,5},
-{4,0,0,0,3729,8,0,3194,3},
-{3,0,0,0,3744,16,0,3197,3},
-{4,0,0,0,3759,16,0,3200,2},
-{3,0,0,0,3774,80,0,3202,8},
-{4,0,0,0,3789,88,0,3210,3},
-{3,0,0,0,3804,32,0,3213,5},
-{3,0,0,0,3819,32,0,3218,5},
-{3,0,0,0,3834,32,0,3223,5},
-{3,0,0,0,3849,24,0,3228,3},
-{3,0,0,0,3864,32,0,3231,4},
-{3,0,0,0,3879,16,0,3235,2},
-{3,0,0,0,3894,16,0,3237,2},
-{3,0,0,0,3909,32,0,3239,7},
-{3,0,0,0,3924,32,0,3246,4},
-{3,0,0,0,3939,4,0,3250,1},
-{3,0,0,0,3954,16,0,3251,2},
-{3,0,0,0,3969,32,0,3253,4},
-{3,0,0,0,3984,24,0,3257,3},
-{3,0,0,0,3999,32,0,3260,4},
-{3,0,0,0,4014,16,0,3264,2},
-{3,0,0,0,4029,16,0,3266,2},
-{3,0,0,0,4044,16,0,3268,2},
-{3,0,0,0,4059,8,0,3270,1},
-{3,0,0,0,4074,32,0,3271,4},
-{3,0,0,0,4089,4,0,3275,1},
-{3,0,0,0,4104,32,0,3276,5},
-{3,0,0,0,4119,8,0,3281,1},
-{3,0,0,0,4134,8,0,3282,1},
-{3,0,0,0,4149,32,0,3283,4},
-{3,0,0,0,4164,1,0,3287,1},
-{3,0,0,0,4179,4,0,3288,1},
-{3,0,0,0,4194,16,0,3289,2},
-{3,0,0,0,4209,16,0,3291,3},
-{3,0,0,0,4224,4,0,3294,1},
-{3,0,0,0,4239,8,0,3295,1},
-{3,0,0,0,4254,32,0,3296,5},
-{3,0,0,0,4269,16,0,3301,2},
-{3,0,0,0,4284,32,0,3303,4},
-{3,0,0,0,4299,32,0,3307,4},
-{4,0,0,0,4314,32,0,3311,38},
-{4,0,0,0,4329,72,0,3349,2},
-{4,0,0,0,4344,8,0,3351,9},
-{4,0,0,0,4359,8,0,3360,7},
-{4,0,0,0,4374,8,0,3367,3},
-{3,0,0,0,4389,4,0,3370,3},
-{4,0,0,0,4404,4,0,3373,3},
-{4,0,0,0,4419,8,0,3376,6},
-{4,0,0,0,4434,8,0,3382,4},
-{4,0,0,0,4449,4,0,3386,2},
-{3,0,0,0,4464,16,0,3388,9},
-{4,0,0,0,4479,16,0,3397,1},
-{4,0,0,0,4494,8,0,3398,2},
-{4,0,0,0,4509,8,0,3400,2},
-{4,0,0,0,4524,8,0,3402,2},
-{4,0,0,0,4539,8,0,3404,2},
-{4,0,0,0,4554,4,0,3406,2},
-{3,0,0,0,4569,4,0,3408,4},
-{3,0,0,0,4584,4,0,3412,10},
-{4,0,0,0,4599,4,0,3422,2},
-{4,0,0,0,4614,4,0,3424,2},
-{4,0,0,0,4629,8,0,3426,2},
-{4,0,0,0,4644,8,0,3428,2},
-{4,0,0,0,4659,8,0,3430,2},
-{3,0,0,0,4674,1,0,3432,5},
-{4,0,0,0,4681,80,0,3437,7},
-{5,0,0,0,4684,4,3,0,6},
-{5,0,0,0,4702,4,3,6,2},
-{5,0,0,0,4719,4,3,8,8},
-{5,0,0,0,4732,4,3,16,3},
-{5,0,0,0,4763,4,3,19,6},
-{5,0,0,0,4783,4,3,25,7},
-{5,0,0,0,4805,4,3,32,4},
-{5,0,0,0,4837,4,3,36,56},
-{5,0,0,0,4861,4,3,92,12},
-{5,0,0,0,4874,4,3,104,8},
-{5,0,0,0,4883,4,3,112,3},
-{5,0,0,0,4900,4,3,115,15},
-{5,0,0,0,4911,4,3,130,2},
-{5,0,0,0,4929,4,3,132,4},
-{5,0,0,0,4951,4,3,136,3},
-{5,0,0,0,4974,4,3,139,4},
-{5,0,0,0,5004,4,3,143,8},
-{5,0,0,0,5024,4,3,151,2},
+{3,0,0,0,814,128,0,750,22},
+{3,0,0,0,833,96,0,772,22},
+{3,0,0,0,857,16,0,794,4},
+{3,0,0,0,874,16,0,798,3},
+{3,0,0,0,890,16,0,801,4},
+{3,0,0,0,896,104,0,805,15},
+{3,0,0,0,910,16,0,820,8},
+{3,0,0,0,930,8,0,828,16},
+{3,0,0,0,944,4096,0,844,25},
+{3,0,0,0,957,32,0,869,6},
+{3,0,0,0,963,520,0,875,53},
+{3,0,0,0,969,112,0,928,21},
+{3,0,0,0,984,16,0,949,22},
+{3,0,0,0,996,16,0,971,5},
+{3,0,0,0,1014,32,0,976,23},
+{3,0,0,0,1031,56,0,999,9},
+{3,0,0,0,1049,16,0,1008,3},
+{3,0,0,0,1072,112,0,1011,14},
+{3,0,0,0,1086,48,0,1025,11},
+{3,0,0,0,1103,72,0,1036,6},
+{3,0,0,0,1119,16,0,1042,2},
+{3,0,0,0,1143,48,0,1044,4},
+{3,0,0,0,1164,32,0,1048,5},
+{3,0,0,0,1186,64,0,1053,5},
+{3,0,0,0,1212,1432,0,1058,30},
+{3,0,0,0,1219,8192,0,1088,1},
+{3,0,0,0,1235,32,0,1089,4},
+{3,0,0,0,1247,16384,0,1093,1},
+{3,0,0,0,1259,8,0,1094,2},
+{3,0,0,0,1281,28,0,1096,8},
+{3,0,0,0,1304,64,0,1104,19},
+{3,0,0,0,1322,20,0,1123,7},
+{3,0,0,0,1341,264,0,1130,3},
+{3,0,0,0,1361,240,0,1133,30},
+{3,0,0,0,1386,40,0,1163,10},
+{3,0,0,0,1408,8,0,1173,5},
+{3,0,0,0,1423,72,0,1178,9},
+{3,0,0,0,1442,16,0,1187,3},
+{3,0,0,0,1459,208,0,1190,21},
+{3,0,0,0,1464,40,0,1211,4},
+{3,0,0,0,1478,88,0,1215,16},
+{3,0,0,0,1484,48,0,1231,5},
+{3,0,0,0,1496,16,0,1236,3},
+{3,0,0,0,1509,40,0,1239,7},
+{3,0,0,0,1524,24,0,1246,3},
+{3,0,0,0,1545,64,0,1249,9},
+{3,0,0,0,1551,32,0,1258,4},
+{3,0,0,0,1562,24,0,1262,1},
+{3,0,0,0,1570,320,0,1263,30},
+{4,0,0,0,1588,1,0,1293,9},
+{3,0,0,0,1606,24,0,1302,1},
+{4,0,0,0,1613,16,0,1303,7},
+{3,0,0,0,1626,56,0,1310,7},
+{4,0,0,0,1642,16,0,1317,11},
+{3,0,0,0,1655,56,0,1328,5},
+{3,0,0,0,1664,192,0,1333,18},
+{3,0,0,0,1671,28800,0,1351,27},
+{3,0,0,0,1677,28416,0,1378,272},
+{3,0,0,0,1684,352,0,1650,41},
+{3,0,0,0,1694,1456,0,1691,2},
+{3,0,0,0,1712,64,0,1693,5},
+{3,0,0,0,1720,32,0,1698,2},
+{3,0,0,0,1737,32,0,1700,2},
+{3,0,0,0,1749,216,0,1702,27},
+{3,0,0,0,1769,16,0,1729,2},
+{4,0,0,0,1787,4,0,1731,3},
+{3,0,0,0,1801,12,0,1734,3},
+{3,0,0,0,1815,872,0,1737,130},
+{3,0,0,0,1824,64,0,1867,6},
+{3,0,0,0,1832,8704,0,1873,2},
+{3,0,0,0,1846,32,0,1875,3},
+{3,0,0,0,1866,400,0,1878,63},
+{3,0,0,0,1879,104,0,1941,8},
+{3,0,0,0,1887,1520,0,1949,75},
+{3,0,0,0,1906,48,0,2024,8},
+{4,0,0,0,1919,1,0,2032,8},
+{4,0,0,0,1942,8,0,2040,4},
+{3,0,0,0,1957,224,0,2044,24},
+{3,0,0,0,1979,16,0,2068,2},
+{3,0,0,0,1991,8,0,2070,2},
+{3,0,0,0,1997,16,0,2072,2},
+{3,0,0,0,2004,48,0,2074,8},
+{3,0,0,0,2009,72,0,2082,6},
+{3,0,0,0,2026,16,0,2088,2},
+{3,0,0,0,2052,72,0,2090,12},
+{3,0,0,0,2072,40,0,2102,5},
+{3,0,0,0,2088,144,0,2107,22},
+{3,0,0,0,2103,48,0,2129,13},
+{3,0,0,0,2110,2,0,2142,11},
+{3,0,0,0,2122,40,0,2153,5},
+{3,0,0,0,2133,8,0,2158,1},
+{3,0,0,0,2140,8,0,2159,16},
+{3,0,0,0,2156,8,0,2175,9},
+{3,0,0,0,2168,8,0,2184,8},
+{3,0,0,0,2185,8,0,2192,11},
+{3,0,0,0,2201,8,0,2203,7},
+{3,0,0,0,2219,8,0,2210,9},
+{3,0,0,0,2236,8,0,2219,10},
+{3,0,0,0,2254,4,0,2229,27},
+{3,0,0,0,2271,88,0,2256,7},
+{3,0,0,0,2282,4,0,2263,8},
+{3,0,0,0,2302,144,0,2271,22},
+{3,0,0,0,2313,4,0,2293,15},
+{3,0,0,0,2330,120,0,2308,15},
+{3,0,0,0,2337,8,0,2323,7},
+{3,0,0,0,2350,4,0,2330,9},
+{3,0,0,0,2364,8,0,2339,8},
+{3,0,0,0,2378,64,0,2347,8},
+{3,0,0,0,2391,1160,0,2355,25},
+{3,0,0,0,2398,8,0,2380,1},
+{3,0,0,0,2406,8,0,2381,7},
+{3,0,0,0,2418,8,0,2388,3},
+{3,0,0,0,2437,64,0,2391,6},
+{3,0,0,0,2451,104,0,2397,6},
+{3,0,0,0,2471,8064,0,2403,47},
+{3,0,0,0,2489,4,0,2450,8},
+{3,0,0,0,2513,112,0,2458,16},
+{3,0,0,0,2526,56,0,2474,8},
+{3,0,0,0,2534,28,0,2482,8},
+{3,0,0,0,2544,344,0,2490,7},
+{3,0,0,0,2562,24,0,2497,3},
+{3,0,0,0,2586,16,0,2500,3},
+{3,0,0,0,2613,56,0,2503,12},
+{3,0,0,0,2628,32,0,2515,4},
+{3,0,0,0,2656,16,0,2519,2},
+{3,0,0,0,2683,32,0,2521,3},
+{3,0,0,0,2708,16,0,2524,2},
+{3,0,0,0,2736,32,0,2526,5},
+{3,0,0,0,2762,16,0,2531,1},
+{3,0,0,0,2787,32,0,2532,4},
+{3,0,0,0,2809,208,0,2536,12},
+{3,0,0,0,2822,112,0,2548,26},
+{3,0,0,0,2847,16,0,2574,5},
+{3,0,0,0,2860,896,0,2579,91},
+{3,0,0,0,2865,584,0,2670,91},
+{3,0,0,0,2872,88,0,2761,9},
+{3,0,0,0,2886,32,0,2770,3},
+{3,0,0,0,2914,16,0,2773,2},
+{3,0,0,0,2935,4416,0,2775,13},
+{3,0,0,0,2952,16,0,2788,9},
+{3,0,0,0,2965,24,0,2797,4},
+{3,0,0,0,2989,40,0,2801,7},
+{4,0,0,0,3009,4,0,2808,2},
+{3,0,0,0,3022,32,0,2810,5},
+{3,0,0,0,3051,16,0,2815,2},
+{3,0,0,0,3070,4,0,2817,3},
+{3,0,0,0,3088,256,0,2820,27},
+{3,0,0,0,3111,16,0,2847,2},
+{4,0,0,0,3127,8,0,2849,4},
+{3,0,0,0,3155,8,0,2853,2},
+{3,0,0,0,3161,64,0,2855,3},
+{3,0,0,0,3178,8,0,2858,1},
+{3,0,0,0,3192,24,0,2859,6},
+{3,0,0,0,3211,16,0,2865,2},
+{3,0,0,0,3223,40,0,2867,6},
+{3,0,0,0,3245,48,0,2873,9},
+{3,0,0,0,3273,24,0,2882,4},
+{3,0,0,0,3298,1024,0,2886,30},
+{3,0,0,0,3327,48,0,2916,6},
+{3,0,0,0,3343,24,0,2922,3},
+{3,0,0,0,3368,20,0,2925,7},
+{3,0,0,0,3398,80,0,2932,12},
+{3,0,0,0,3407,4,0,2944,12},
+{3,0,0,0,3422,64,0,2956,9},
+{3,0,0,0,3438,28,0,2965,2},
+{3,0,0,0,3456,24,0,2967,3},
+{3,0,0,0,3478,8,0,2970,1},
+{3,0,0,0,3510,12,0,2971,4},
+{3,0,0,0,3515,16,0,2975,2},
+{3,0,0,0,3535,272,0,2977,3},
+{3,0,0,0,3560,6,0,2980,1},
+{3,0,0,0,3586,8,0,2981,1},
+{4,0,0,0,3605,16,0,2982,5},
+{3,0,0,0,3619,16,0,2987,3},
+{3,0,0,0,3627,8,0,2990,3},
+{3,0,0,0,3637,56,0,2993,9},
+{3,0,0,0,3649,4,0,3002,8},
+{3,0,0,0,3677,6168,0,3010,101},
+{3,0,0,0,3682,4068,0,3111,99},
+{3,0,0,0,3689,792,0,3210,34},
+{3,0,0,0,3696,27,0,3244,1},
+{3,0,0,0,3716,16,0,3245,2},
+{4,0,0,0,3730,8,0,3247,4},
+{3,0,0,0,3746,16,0,3251,3},
+{3,0,0,0,3762,72,0,3254,7},
+{3,0,0,0,3782,512,0,3261,16},
+{3,0,0,0,3796,528,0,3277,4},
+{3,0,0,0,3818,8,0,3281,2},
+{3,0,0,0,3834,8,0,3283,2},
+{3,0,0,0,3849,8,0,3285,2},
+{3,0,0,0,3864,16,0,3287,7},
+{3,0,0,0,3879,16,0,3294,6},
+{3,0,0,0,3894,16,0,3300,5},
+{4,0,0,0,3909,8,0,3305,3},
+{3,0,0,0,3924,16,0,3308,3},
+{4,0,0,0,3939,16,0,3311,2},
+{3,0,0,0,3954,80,0,3313,8},
+{4,0,0,0,3969,88,0,3321,3},
+{3,0,0,0,3984,32,0,3324,5},
+{3,0,0,0,3999,32,0,3329,5},
+{3,0,0,0,4014,32,0,3334,5},
+{3,0,0,0,4029,24,0,3339,3},
+{3,0,0,0,4044,32,0,3342,4},
+{3,0,0,0,4059,16,0,3346,2},
+{3,0,0,0,4074,16,0,3348,2},
+{3,0,0,0,4089,32,0,3350,7},
+{3,0,0,0,4104,32,0,3357,4},
+{3,0,0,0,4119,4,0,3361,1},
+{3,0,0,0,4134,16,0,3362,2},
+{3,0,0,0,4149,32,0,3364,4},
+{3,0,0,0,4164,24,0,3368,3},
+{3,0,0,0,4179,32,0,3371,4},
+{3,0,0,0,4194,16,0,3375,2},
+{3,0,0,0,4209,16,0,3377,2},
+{3,0,0,0,4224,16,0,3379,2},
+{3,0,0,0,4239,8,0,3381,1},
+{3,0,0,0,4254,32,0,3382,4},
+{3,0,0,0,4269,4,0,3386,1},
+{3,0,0,0,4284,32,0,3387,5},
+{3,0,0,0,4299,8,0,3392,1},
+{3,0,0,0,4314,8,0,3393,1},
+{3,0,0,0,4329,32,0,3394,4},
+{3,0,0,0,4344,1,0,3398,1},
+{3,0,0,0,4359,4,0,3399,1},
+{3,0,0,0,4374,16,0,3400,2},
+{3,0,0,0,4389,16,0,3402,3},
+{3,0,0,0,4404,4,0,3405,1},
+{3,0,0,0,4419,8,0,3406,1},
+{3,0,0,0,4434,32,0,3407,5},
+{3,0,0,0,4449,16,0,3412,2},
+{3,0,0,0,4464,32,0,3414,4},
+{3,0,0,0,4479,32,0,3418,4},
+{4,0,0,0,4494,32,0,3422,38},
+{4,0,0,0,4509,72,0,3460,2},
+{4,0,0,0,4524,8,0,3462,9},
+{4,0,0,0,4539,8,0,3471,7},
+{4,0,0,0,4554,8,0,3478,3},
+{3,0,0,0,4569,4,0,3481,3},
+{4,0,0,0,4584,4,0,3484,3},
+{4,0,0,0,4599,8,0,3487,6},
+{4,0,0,0,4614,8,0,3493,4},
+{4,0,0,0,4629,4,0,3497,2},
+{3,0,0,0,4644,16,0,3499,9},
+{4,0,0,0,4659,16,0,3508,1},
+{4,0,0,0,4674,8,0,3509,2},
+{4,0,0,0,4689,8,0,3511,2},
+{4,0,0,0,4704,8,0,3513,2},
+{4,0,0,0,4719,8,0,3515,2},
+{4,0,0,0,4734,4,0,3517,2},
+{3,0,0,0,4749,4,0,3519,4},
+{3,0,0,0,4764,4,0,3523,10},
+{4,0,0,0,4779,4,0,3533,2},
+{4,0,0,0,4794,4,0,3535,2},
+{4,0,0,0,4809,8,0,3537,2},
+{4,0,0,0,4824,4,0,3539,2},
+{4,0,0,0,4839,8,0,3541,2},
+{4,0,0,0,4854,8,0,3543,2},
+{3,0,0,0,4869,1,0,3545,5},
+{4,0,0,0,4876,80,0,3550,7},
+{5,0,0,0,4879,4,3,0,6},
+{5,0,0,0,4897,4,3,6,2},
+{5,0,0,0,4914,4,3,8,8},
+{5,0,0,0,4927,4,3,16,3},
+{5,0,0,0,4958,4,3,19,6},
+{5,0,0,0,4978,4,3,25,7},
+{5,0,0,0,5000,4,3,32,4},
+{5,0,0,0,5032,4,3,36,56},
+{5,0,0,0,5056,4,3,92,12},
+{5,0,0,0,5069,4,3,104,9},
+{5,0,0,0,5087,4,3,113,8},
+{5,0,0,0,5096,4,3,121,3},
+{5,0,0,0,5113,4,3,124,15},
+{5,0,0,0,5124,4,3,139,2},
+{5,0,0,0,5142,4,3,141,4},
+{5,0,0,0,5164,4,3,145,3},
+{5,0,0,0,5187,4,3,148,4},
+{5,0,0,0,5217,4,3,152,8},
+{5,0,0,0,5237,4,3,160,2},
 {6,0,0,0,0,8,27,0,0},
 {6,0,0,0,0,8,0,0,0},
-{7,0,0,0,0,48,329,0,6},
+{7,0,0,0,0,48,340,0,6},
 {6,0,0,0,0,8,29,0,0},
 {6,0,0,0,0,8,56,0,0},
-{6,0,0,0,0,8,127,0,0},
+{6,0,0,0,0,8,128,0,0},
 {6,0,0,0,0,8,49,0,0},
-{3,2,0,0,5471,0,0,0,0},
-{6,0,0,0,0,8,335,0,0},
-{6,0,0,0,0,8,57,0,0},
-{3,2,0,0,5799,0,0,0,0},
-{6,0,0,0,0,8,338,0,0},
-{7,0,0,0,0,1024,138,0,64},
-{6,0,0,0,0,8,107,0,0},
-{6,0,0,0,0,8,341,0,0},
-{6,0,0,0,0,8,37,0,0},
-{3,2,0,0,6005,0,0,0,0},
-{6,0,0,0,0,8,344,0,0},
-{3,2,0,0,6064,0,0,0,0},
+{3,2,0,0,5684,0,0,0,0},
 {6,0,0,0,0,8,346,0,0},
-{3,2,0,0,6181,0,0,0,0},
-{6,0,0,0,0,8,348,0,0},
+{6,0,0,0,0,8,57,0,0},
+{3,2,0,0,6012,0,0,0,0},
 {6,0,0,0,0,8,349,0,0},
-{3,2,0,0,6221,0,0,0,0},
-{6,0,0,0,0,8,351,0,0},
+{7,0,0,0,0,1024,139,0,64},
+{6,0,0,0,0,8,108,0,0},
+{6,0,0,0,0,8,352,0,0},
+{6,0,0,0,0,8,37,0,0},
+{3,2,0,0,6218,0,0,0,0},
+{6,0,0,0,0,8,355,0,0},
+{3,2,0,0,6277,0,0,0,0},
+{6,0,0,0,0,8,357,0,0},
+{3,2,0,0,6394,0,0,0,0},
+{6,0,0,0,0,8,359,0,0},
+{6,0,0,0,0,8,360,0,0},
+{3,2,0,0,6434,0,0,0,0},
+{6,0,0,0,0,8,362,0,0},
 {9,0,0,16,0,4,9,0,0},
 {9,0,16,16,0,4,9,0,0},
-{6,0,0,0,0,8,64,0,0},
+{6,0,0,0,0,8,65,0,0},
 {9,0,16,1,0,4,9,0,0},
 {9,0,17,1,0,4,9,0,0},
 {9,0,18,1,0,4,9,0,0},
@@ -986,22 +1014,22 @@ static const nts__lt_type T[] = {
 {9,0,1,1,0,4,9,0,0},
 {9,0,2,1,0,4,9,0,0},
 {6,0,0,0,0,8,28,0,0},
-{6,0,0,0,0,8,84,0,0},
+{6,0,0,0,0,8,85,0,0},
 {6,0,0,0,0,8,35,0,0},
-{3,2,0,0,6547,0,0,0,0},
-{6,0,0,0,0,8,368,0,0},
-{3,2,0,0,6591,0,0,0,0},
-{6,0,0,0,0,8,370,0,0},
+{3,2,0,0,6760,0,0,0,0},
+{6,0,0,0,0,8,379,0,0},
+{3,2,0,0,6804,0,0,0,0},
+{6,0,0,0,0,8,381,0,0},
 {6,0,0,0,0,8,26,0,0},
-{7,0,0,0,0,32,372,0,4},
+{7,0,0,0,0,32,383,0,4},
 {9,0,0,4,0,4,9,0,0},
 {9,0,4,4,0,4,9,0,0},
 {9,0,8,8,0,4,9,0,0},
 {6,0,0,0,0,8,1,0,0},
 {6,0,0,0,0,8,7,0,0},
-{3,2,0,0,6850,0,0,0,0},
-{6,0,0,0,0,8,379,0,0},
-{6,0,0,0,0,8,235,0,0},
+{3,2,0,0,7063,0,0,0,0},
+{6,0,0,0,0,8,390,0,0},
+{6,0,0,0,0,8,244,0,0},
 {7,0,0,0,0,4,9,0,1},
 {7,0,0,0,0,8,9,0,2},
 {9,0,16,4,0,4,9,0,0},
@@ -1011,23 +1039,23 @@ static const nts__lt_type T[] = {
 {9,0,1,31,0,4,9,0,0},
 {6,0,0,0,0,8,36,0,0},
 {8,0,0,0,0,0,0,0,0},
-{6,0,0,0,0,8,390,0,0},
-{7,0,0,0,0,32,140,0,2},
-{7,0,0,0,0,128,140,0,8},
-{7,0,0,0,0,416,140,0,26},
-{6,0,0,0,0,8,213,0,0},
-{3,2,0,0,7880,0,0,0,0},
-{6,0,0,0,0,8,396,0,0},
+{6,0,0,0,0,8,401,0,0},
+{7,0,0,0,0,32,141,0,2},
+{7,0,0,0,0,128,141,0,8},
+{7,0,0,0,0,416,141,0,26},
+{6,0,0,0,0,8,222,0,0},
+{3,2,0,0,8093,0,0,0,0},
+{6,0,0,0,0,8,407,0,0},
 {7,0,0,0,0,2,11,0,1},
 {6,0,0,0,0,8,45,0,0},
 {6,0,0,0,0,8,42,0,0},
-{6,0,0,0,0,8,98,0,0},
-{3,2,0,0,8182,0,0,0,0},
-{6,0,0,0,0,8,402,0,0},
-{3,2,0,0,8212,0,0,0,0},
-{6,0,0,0,0,8,404,0,0},
-{3,2,0,0,8385,0,0,0,0},
-{6,0,0,0,0,8,406,0,0},
+{6,0,0,0,0,8,99,0,0},
+{3,2,0,0,8395,0,0,0,0},
+{6,0,0,0,0,8,413,0,0},
+{3,2,0,0,8425,0,0,0,0},
+{6,0,0,0,0,8,415,0,0},
+{3,2,0,0,8598,0,0,0,0},
+{6,0,0,0,0,8,417,0,0},
 {9,0,0,1,0,1,7,0,0},
 {9,0,1,1,0,1,7,0,0},
 {9,0,2,1,0,1,7,0,0},
@@ -1036,33 +1064,33 @@ static const nts__lt_type T[] = {
 {9,0,2,4,0,1,7,0,0},
 {9,0,6,1,0,1,7,0,0},
 {9,0,7,1,0,1,7,0,0},
-{3,2,0,0,8756,0,0,0,0},
-{6,0,0,0,0,8,416,0,0},
-{3,2,0,0,8795,0,0,0,0},
-{6,0,0,0,0,8,418,0,0},
-{6,0,0,0,0,8,44,0,0},
-{3,2,0,0,8925,0,0,0,0},
-{6,0,0,0,0,8,421,0,0},
-{7,0,0,0,0,224,391,0,28},
-{6,0,0,0,0,8,85,0,0},
-{6,0,0,0,0,8,87,0,0},
-{7,0,0,0,0,576,58,0,24},
-{3,2,0,0,9402,0,0,0,0},
+{3,2,0,0,8969,0,0,0,0},
 {6,0,0,0,0,8,427,0,0},
-{7,0,0,0,0,16,10,0,2},
-{3,2,0,0,9919,0,0,0,0},
-{6,0,0,0,0,8,430,0,0},
-{3,2,0,0,9955,0,0,0,0},
+{3,2,0,0,9008,0,0,0,0},
+{6,0,0,0,0,8,429,0,0},
+{6,0,0,0,0,8,44,0,0},
+{3,2,0,0,9138,0,0,0,0},
 {6,0,0,0,0,8,432,0,0},
+{7,0,0,0,0,224,402,0,28},
+{6,0,0,0,0,8,86,0,0},
+{6,0,0,0,0,8,88,0,0},
+{7,0,0,0,0,576,58,0,24},
+{3,2,0,0,9615,0,0,0,0},
+{6,0,0,0,0,8,438,0,0},
+{7,0,0,0,0,16,10,0,2},
+{3,2,0,0,10132,0,0,0,0},
+{6,0,0,0,0,8,441,0,0},
+{3,2,0,0,10168,0,0,0,0},
+{6,0,0,0,0,8,443,0,0},
 {9,0,0,3,0,8,10,0,0},
-{6,0,0,0,0,8,65,0,0},
+{6,0,0,0,0,8,66,0,0},
 {6,0,0,0,0,8,50,0,0},
-{6,0,0,0,0,8,168,0,0},
+{6,0,0,0,0,8,173,0,0},
 {6,0,0,0,0,8,47,0,0},
-{3,2,0,0,10350,0,0,0,0},
-{6,0,0,0,0,8,439,0,0},
+{3,2,0,0,10563,0,0,0,0},
+{6,0,0,0,0,8,450,0,0},
 {7,0,0,0,0,15,7,0,15},
-{6,0,0,0,0,8,185,0,0},
+{6,0,0,0,0,8,194,0,0},
 {9,0,3,1,0,4,9,0,0},
 {9,0,4,1,0,4,9,0,0},
 {9,0,5,1,0,4,9,0,0},
@@ -1089,14 +1117,14 @@ static const nts__lt_type T[] = {
 {9,0,27,3,0,4,9,0,0},
 {9,0,30,1,0,4,9,0,0},
 {9,0,31,1,0,4,9,0,0},
-{3,2,0,0,11944,0,0,0,0},
-{6,0,0,0,0,8,469,0,0},
-{6,0,0,0,0,8,184,0,0},
-{6,0,0,0,0,8,122,0,0},
-{3,2,0,0,12364,0,0,0,0},
-{6,0,0,0,0,8,473,0,0},
-{4,2,0,0,12525,0,0,0,0},
-{6,0,0,0,0,8,475,0,0},
+{3,2,0,0,12157,0,0,0,0},
+{6,0,0,0,0,8,480,0,0},
+{6,0,0,0,0,8,193,0,0},
+{6,0,0,0,0,8,123,0,0},
+{3,2,0,0,12577,0,0,0,0},
+{6,0,0,0,0,8,484,0,0},
+{4,2,0,0,12738,0,0,0,0},
+{6,0,0,0,0,8,486,0,0},
 {9,0,10,3,0,4,9,0,0},
 {9,0,13,3,0,4,9,0,0},
 {9,0,5,2,0,4,9,0,0},
@@ -1113,18 +1141,18 @@ static const nts__lt_type T[] = {
 {9,0,2,1,0,8,10,0,0},
 {9,0,3,1,0,8,10,0,0},
 {9,0,4,60,0,8,10,0,0},
-{6,0,0,0,0,8,211,0,0},
-{3,2,0,0,14292,0,0,0,0},
-{6,0,0,0,0,8,494,0,0},
+{6,0,0,0,0,8,220,0,0},
+{3,2,0,0,14505,0,0,0,0},
+{6,0,0,0,0,8,505,0,0},
 {7,0,0,0,0,1240,9,0,310},
 {7,0,0,0,0,6,11,0,3},
 {7,0,0,0,0,8,7,0,8},
 {6,0,0,0,0,8,48,0,0},
-{3,2,0,0,14759,0,0,0,0},
-{6,0,0,0,0,8,500,0,0},
-{6,0,0,0,0,8,66,0,0},
-{3,2,0,0,14915,0,0,0,0},
-{6,0,0,0,0,8,503,0,0},
+{3,2,0,0,14972,0,0,0,0},
+{6,0,0,0,0,8,511,0,0},
+{6,0,0,0,0,8,67,0,0},
+{3,2,0,0,15128,0,0,0,0},
+{6,0,0,0,0,8,514,0,0},
 {9,0,4,1,0,8,10,0,0},
 {9,0,5,1,0,8,10,0,0},
 {9,0,6,1,0,8,10,0,0},
@@ -1140,35 +1168,35 @@ static const nts__lt_type T[] = {
 {7,0,0,0,0,64,7,0,64},
 {7,0,0,0,0,340,9,0,85},
 {7,0,0,0,0,3528,9,0,882},
-{6,0,0,0,0,8,70,0,0},
-{6,0,0,0,0,8,72,0,0},
-{6,0,0,0,0,8,79,0,0},
+{6,0,0,0,0,8,71,0,0},
+{6,0,0,0,0,8,73,0,0},
+{6,0,0,0,0,8,80,0,0},
+{6,0,0,0,0,8,77,0,0},
+{3,2,0,0,16247,0,0,0,0},
+{6,0,0,0,0,8,535,0,0},
 {6,0,0,0,0,8,76,0,0},
-{3,2,0,0,16034,0,0,0,0},
-{6,0,0,0,0,8,524,0,0},
-{6,0,0,0,0,8,75,0,0},
-{6,0,0,0,0,8,138,0,0},
+{6,0,0,0,0,8,139,0,0},
 {6,0,0,0,0,8,9,0,0},
-{6,0,0,0,0,8,527,0,0},
-{3,2,0,0,16897,0,0,0,0},
-{6,0,0,0,0,8,530,0,0},
-{6,0,0,0,0,8,82,0,0},
-{7,0,0,0,0,48,13,0,24},
-{6,0,0,0,0,8,78,0,0},
-{6,0,0,0,0,8,68,0,0},
-{7,0,0,0,0,1264,46,0,2},
-{7,0,0,0,0,8192,425,0,1024},
-{3,2,0,0,17490,0,0,0,0},
 {6,0,0,0,0,8,538,0,0},
-{7,0,0,0,0,16384,86,0,512},
+{3,2,0,0,17110,0,0,0,0},
+{6,0,0,0,0,8,541,0,0},
+{6,0,0,0,0,8,83,0,0},
+{7,0,0,0,0,48,13,0,24},
+{6,0,0,0,0,8,79,0,0},
+{6,0,0,0,0,8,69,0,0},
+{7,0,0,0,0,1264,46,0,2},
+{7,0,0,0,0,8192,436,0,1024},
+{3,2,0,0,17703,0,0,0,0},
+{6,0,0,0,0,8,549,0,0},
+{7,0,0,0,0,16384,87,0,512},
 {7,0,0,0,0,8,11,0,4},
 {7,0,0,0,0,20,11,0,10},
-{7,0,0,0,0,128,88,0,16},
-{6,0,0,0,0,8,141,0,0},
-{6,0,0,0,0,8,97,0,0},
+{7,0,0,0,0,128,89,0,16},
+{6,0,0,0,0,8,142,0,0},
+{6,0,0,0,0,8,98,0,0},
 {7,0,0,0,0,32,10,0,4},
-{7,0,0,0,0,32,138,0,2},
-{6,0,0,0,0,8,118,0,0},
+{7,0,0,0,0,32,139,0,2},
+{6,0,0,0,0,8,119,0,0},
 {9,0,0,8,0,8,5,0,0},
 {9,0,8,56,0,8,5,0,0},
 {9,0,0,3,0,2,11,0,0},
@@ -1176,33 +1204,33 @@ static const nts__lt_type T[] = {
 {9,0,8,5,0,2,11,0,0},
 {9,0,13,2,0,2,11,0,0},
 {9,0,15,1,0,2,11,0,0},
-{7,0,0,0,0,48,224,0,3},
-{6,0,0,0,0,8,111,0,0},
-{6,0,0,0,0,8,132,0,0},
-{6,0,0,0,0,8,116,0,0},
+{7,0,0,0,0,48,233,0,3},
+{6,0,0,0,0,8,112,0,0},
+{6,0,0,0,0,8,133,0,0},
 {6,0,0,0,0,8,117,0,0},
-{6,0,0,0,0,8,124,0,0},
-{6,0,0,0,0,8,113,0,0},
+{6,0,0,0,0,8,118,0,0},
+{6,0,0,0,0,8,125,0,0},
+{6,0,0,0,0,8,114,0,0},
 {7,0,0,0,0,12,9,0,3},
-{7,0,0,0,0,24,329,0,3},
+{7,0,0,0,0,24,340,0,3},
 {7,0,0,0,0,60,9,0,15},
 {7,0,0,0,0,64,9,0,16},
 {7,0,0,0,0,96,9,0,24},
 {7,0,0,0,0,3,7,0,3},
 {7,0,0,0,0,64,10,0,8},
-{7,0,0,0,0,272,124,0,17},
-{7,0,0,0,0,256,196,0,16},
-{7,0,0,0,0,3072,61,0,32},
-{7,0,0,0,0,64,106,0,2},
+{7,0,0,0,0,272,125,0,17},
+{7,0,0,0,0,256,205,0,16},
+{7,0,0,0,0,3072,62,0,32},
+{7,0,0,0,0,64,107,0,2},
 {7,0,0,0,0,4,6,0,2},
 {9,0,0,1,0,2,11,0,0},
 {9,0,4,4,0,1,7,0,0},
 {7,0,0,0,0,2,7,0,2},
-{7,0,0,0,0,2048,329,0,256},
+{7,0,0,0,0,2048,340,0,256},
 {7,0,0,0,0,24,10,0,3},
-{7,0,0,0,0,512,138,0,32},
+{7,0,0,0,0,512,139,0,32},
 {7,0,0,0,0,7,7,0,7},
-{6,0,0,0,0,8,115,0,0},
+{6,0,0,0,0,8,116,0,0},
 {7,0,0,0,0,16,7,0,16},
 {7,0,0,0,0,60,18,0,5},
 {6,0,0,0,0,8,10,0,0},
@@ -1210,13 +1238,13 @@ static const nts__lt_type T[] = {
 {7,0,0,0,0,96,10,0,12},
 {7,0,0,0,0,13,7,0,13},
 {6,0,0,0,0,8,38,0,0},
-{3,2,0,0,24645,0,0,0,0},
-{6,0,0,0,0,8,590,0,0},
+{3,2,0,0,24858,0,0,0,0},
+{6,0,0,0,0,8,601,0,0},
 {7,0,0,0,0,56,10,0,7},
-{6,0,0,0,0,8,202,0,0},
+{6,0,0,0,0,8,211,0,0},
 {7,0,0,0,0,2492,7,0,2492},
 {7,0,0,0,0,4064,10,0,508},
-{7,0,0,0,0,64,202,0,1},
+{7,0,0,0,0,64,211,0,1},
 {9,0,0,1,0,4,4,0,0},
 {9,0,1,1,0,4,4,0,0},
 {9,0,2,1,0,4,4,0,0},
@@ -1229,34 +1257,34 @@ static const nts__lt_type T[] = {
 {9,0,3,29,0,4,9,0,0},
 {9,0,14,18,0,4,9,0,0},
 {7,0,0,0,0,43,7,0,43},
-{6,0,0,0,0,8,134,0,0},
-{6,0,0,0,0,8,120,0,0},
+{6,0,0,0,0,8,135,0,0},
+{6,0,0,0,0,8,121,0,0},
 {9,0,11,21,0,4,9,0,0},
-{7,0,0,0,0,192,134,0,4},
+{7,0,0,0,0,192,135,0,4},
 {7,0,0,0,0,188,7,0,188},
 {7,0,0,0,0,168,7,0,168},
 {7,0,0,0,0,140,7,0,140},
 {7,0,0,0,0,92,7,0,92},
 {7,0,0,0,0,44,7,0,44},
-{3,2,0,0,26289,0,0,0,0},
-{6,0,0,0,0,8,618,0,0},
-{6,0,0,0,0,8,131,0,0},
+{3,2,0,0,26502,0,0,0,0},
+{6,0,0,0,0,8,629,0,0},
+{6,0,0,0,0,8,132,0,0},
 {9,0,0,4,0,1,7,0,0},
-{6,0,0,0,0,8,101,0,0},
-{7,0,0,0,0,16,622,0,2},
+{6,0,0,0,0,8,102,0,0},
+{7,0,0,0,0,16,633,0,2},
 {7,0,0,0,0,83,7,0,83},
 {7,0,0,0,0,72,7,0,72},
 {7,0,0,0,0,1,7,0,1},
 {7,0,0,0,0,28,7,0,28},
-{3,2,0,0,26903,0,0,0,0},
-{6,0,0,0,0,8,628,0,0},
-{6,0,0,0,0,8,237,0,0},
-{3,2,0,0,26946,0,0,0,0},
-{6,0,0,0,0,8,631,0,0},
-{6,0,0,0,0,8,105,0,0},
-{6,0,0,0,0,8,128,0,0},
-{7,0,0,0,0,512,634,0,64},
-{7,0,0,0,0,8192,130,0,256},
+{3,2,0,0,27116,0,0,0,0},
+{6,0,0,0,0,8,639,0,0},
+{6,0,0,0,0,8,246,0,0},
+{3,2,0,0,27159,0,0,0,0},
+{6,0,0,0,0,8,642,0,0},
+{6,0,0,0,0,8,106,0,0},
+{6,0,0,0,0,8,129,0,0},
+{7,0,0,0,0,512,645,0,64},
+{7,0,0,0,0,8192,131,0,256},
 {7,0,0,0,0,4,11,0,2},
 {7,0,0,0,0,520,13,0,260},
 {7,0,0,0,0,28,9,0,7},
@@ -1264,18 +1292,20 @@ static const nts__lt_type T[] = {
 {9,0,7,25,0,4,9,0,0},
 {7,0,0,0,0,32,11,0,16},
 {9,0,0,2,0,1,7,0,0},
-{3,2,0,0,28743,0,0,0,0},
-{6,0,0,0,0,8,644,0,0},
-{6,0,0,0,0,8,142,0,0},
-{3,2,0,0,29033,0,0,0,0},
-{6,0,0,0,0,8,647,0,0},
-{7,0,0,0,0,16,648,0,2},
-{6,0,0,0,0,8,205,0,0},
+{3,2,0,0,28956,0,0,0,0},
+{6,0,0,0,0,8,655,0,0},
+{6,0,0,0,0,8,151,0,0},
+{6,0,0,0,0,8,162,0,0},
+{6,0,0,0,0,8,113,0,0},
+{6,0,0,0,0,8,146,0,0},
+{3,2,0,0,29416,0,0,0,0},
+{6,0,0,0,0,8,661,0,0},
+{7,0,0,0,0,16,662,0,2},
+{6,0,0,0,0,8,214,0,0},
 {9,0,0,4,0,2,11,0,0},
 {9,0,4,1,0,2,11,0,0},
 {9,0,5,11,0,2,11,0,0},
 {9,0,1,15,0,2,11,0,0},
-{6,0,0,0,0,8,147,0,0},
 {9,0,0,3,0,1,7,0,0},
 {9,0,2,2,0,8,10,0,0},
 {9,0,5,5,0,8,10,0,0},
@@ -1317,19 +1347,21 @@ static const nts__lt_type T[] = {
 {9,0,24,1,0,4,8,0,0},
 {9,0,25,1,0,4,8,0,0},
 {9,0,26,6,0,4,8,0,0},
+{3,2,0,0,30338,0,0,0,0},
+{6,0,0,0,0,8,710,0,0},
 {9,0,1,5,0,2,11,0,0},
 {9,0,6,10,0,2,11,0,0},
 {9,0,1,1,0,2,11,0,0},
 {9,0,2,1,0,2,11,0,0},
 {9,0,3,1,0,2,11,0,0},
 {9,0,4,12,0,2,11,0,0},
-{6,0,0,0,0,8,110,0,0},
-{6,0,0,0,0,8,164,0,0},
+{6,0,0,0,0,8,111,0,0},
+{6,0,0,0,0,8,169,0,0},
 {9,0,1,2,0,1,7,0,0},
 {9,0,0,8,0,1,7,0,0},
-{6,0,0,0,0,8,159,0,0},
-{6,0,0,0,0,8,169,0,0},
-{6,0,0,0,0,8,227,0,0},
+{6,0,0,0,0,8,164,0,0},
+{6,0,0,0,0,8,177,0,0},
+{6,0,0,0,0,8,236,0,0},
 {9,0,0,51,0,8,10,0,0},
 {9,0,51,1,0,8,10,0,0},
 {9,0,52,3,0,8,10,0,0},
@@ -1348,11 +1380,11 @@ static const nts__lt_type T[] = {
 {9,0,24,8,0,8,10,0,0},
 {9,0,32,1,0,8,10,0,0},
 {9,0,33,31,0,8,10,0,0},
-{6,0,0,0,0,8,165,0,0},
-{3,2,0,0,30939,0,0,0,0},
-{6,0,0,0,0,8,729,0,0},
-{3,2,0,0,30977,0,0,0,0},
-{6,0,0,0,0,8,731,0,0},
+{6,0,0,0,0,8,170,0,0},
+{3,2,0,0,31475,0,0,0,0},
+{6,0,0,0,0,8,744,0,0},
+{3,2,0,0,31513,0,0,0,0},
+{6,0,0,0,0,8,746,0,0},
 {7,0,0,0,0,1024,10,0,128},
 {7,0,0,0,0,8,10,0,1},
 {9,0,4,5,0,8,10,0,0},
@@ -1362,93 +1394,92 @@ static const nts__lt_type T[] = {
 {9,0,0,5,0,8,10,0,0},
 {9,0,5,3,0,8,10,0,0},
 {9,0,8,56,0,8,10,0,0},
+{7,0,0,0,0,2688,61,0,21},
 {6,0,0,0,0,8,39,0,0},
-{3,2,0,0,31499,0,0,0,0},
-{6,0,0,0,0,8,743,0,0},
-{3,2,0,0,31532,0,0,0,0},
-{6,0,0,0,0,8,745,0,0},
-{6,0,0,0,0,8,170,0,0},
-{6,0,0,0,0,8,173,0,0},
-{7,0,0,0,0,296,748,0,37},
-{3,2,0,0,31619,0,0,0,0},
-{6,0,0,0,0,8,750,0,0},
+{3,2,0,0,32874,0,0,0,0},
+{6,0,0,0,0,8,759,0,0},
+{3,2,0,0,32907,0,0,0,0},
+{6,0,0,0,0,8,761,0,0},
+{6,0,0,0,0,8,178,0,0},
+{6,0,0,0,0,8,181,0,0},
+{7,0,0,0,0,296,764,0,37},
+{3,2,0,0,32994,0,0,0,0},
+{6,0,0,0,0,8,766,0,0},
 {9,0,0,24,0,4,9,0,0},
-{3,2,0,0,31761,0,0,0,0},
-{6,0,0,0,0,8,753,0,0},
-{3,2,0,0,31873,0,0,0,0},
-{6,0,0,0,0,8,755,0,0},
-{6,0,0,0,0,8,172,0,0},
+{3,2,0,0,33122,0,0,0,0},
+{6,0,0,0,0,8,769,0,0},
+{3,2,0,0,33234,0,0,0,0},
+{6,0,0,0,0,8,771,0,0},
+{6,0,0,0,0,8,180,0,0},
 {9,0,2,30,0,4,9,0,0},
 {9,0,5,3,0,1,7,0,0},
-{6,0,0,0,0,8,187,0,0},
-{6,0,0,0,0,8,209,0,0},
-{6,0,0,0,0,8,206,0,0},
+{6,0,0,0,0,8,196,0,0},
+{6,0,0,0,0,8,218,0,0},
+{6,0,0,0,0,8,215,0,0},
 {9,0,5,27,0,4,9,0,0},
-{6,0,0,0,0,8,329,0,0},
+{6,0,0,0,0,8,340,0,0},
 {7,0,0,0,0,240,9,0,60},
 {7,0,0,0,0,128,9,0,32},
-{3,2,0,0,33929,0,0,0,0},
-{6,0,0,0,0,8,767,0,0},
-{3,2,0,0,33980,0,0,0,0},
-{6,0,0,0,0,8,769,0,0},
-{3,2,0,0,34093,0,0,0,0},
-{6,0,0,0,0,8,771,0,0},
+{3,2,0,0,35290,0,0,0,0},
+{6,0,0,0,0,8,783,0,0},
+{3,2,0,0,35341,0,0,0,0},
+{6,0,0,0,0,8,785,0,0},
+{3,2,0,0,35454,0,0,0,0},
+{6,0,0,0,0,8,787,0,0},
 {7,0,0,0,0,136,9,0,34},
-{7,0,0,0,0,16,189,0,1},
-{7,0,0,0,0,4096,138,0,256},
+{7,0,0,0,0,16,198,0,1},
+{7,0,0,0,0,4096,139,0,256},
 {9,0,0,8,0,4,9,0,0},
 {9,0,16,8,0,4,9,0,0},
-{3,2,0,0,34868,0,0,0,0},
-{6,0,0,0,0,8,778,0,0},
-{3,2,0,0,34900,0,0,0,0},
-{6,0,0,0,0,8,780,0,0},
-{3,2,0,0,34973,0,0,0,0},
-{6,0,0,0,0,8,782,0,0},
-{3,2,0,0,35198,0,0,0,0},
-{6,0,0,0,0,8,784,0,0},
-{3,2,0,0,35231,0,0,0,0},
-{6,0,0,0,0,8,786,0,0},
-{3,2,0,0,35258,0,0,0,0},
-{6,0,0,0,0,8,788,0,0},
-{3,2,0,0,35286,0,0,0,0},
-{6,0,0,0,0,8,790,0,0},
+{6,0,0,0,0,8,61,0,0},
+{3,2,0,0,36230,0,0,0,0},
+{6,0,0,0,0,8,795,0,0},
+{3,2,0,0,36303,0,0,0,0},
+{6,0,0,0,0,8,797,0,0},
+{3,2,0,0,36528,0,0,0,0},
+{6,0,0,0,0,8,799,0,0},
+{3,2,0,0,36561,0,0,0,0},
+{6,0,0,0,0,8,801,0,0},
+{3,2,0,0,36588,0,0,0,0},
+{6,0,0,0,0,8,803,0,0},
+{3,2,0,0,36616,0,0,0,0},
+{6,0,0,0,0,8,805,0,0},
 {9,0,0,2,0,8,10,0,0},
-{6,0,0,0,0,8,204,0,0},
-{7,0,0,0,0,16,793,0,2},
-{6,0,0,0,0,8,207,0,0},
-{7,0,0,0,0,768,208,0,32},
-{6,0,0,0,0,8,215,0,0},
-{3,2,0,0,36222,0,0,0,0},
-{6,0,0,0,0,8,798,0,0},
-{7,0,0,0,0,8,147,0,1},
+{6,0,0,0,0,8,213,0,0},
+{7,0,0,0,0,16,808,0,2},
+{6,0,0,0,0,8,216,0,0},
+{7,0,0,0,0,768,217,0,32},
+{6,0,0,0,0,8,224,0,0},
+{3,2,0,0,37552,0,0,0,0},
+{6,0,0,0,0,8,813,0,0},
+{7,0,0,0,0,8,151,0,1},
 {9,0,0,10,0,4,9,0,0},
 {9,0,17,5,0,4,9,0,0},
-{6,0,0,0,0,8,155,0,0},
-{6,0,0,0,0,8,156,0,0},
-{3,2,0,0,36559,0,0,0,0},
-{6,0,0,0,0,8,805,0,0},
-{6,0,0,0,0,8,220,0,0},
+{6,0,0,0,0,8,159,0,0},
+{6,0,0,0,0,8,161,0,0},
+{6,0,0,0,0,8,189,0,0},
+{6,0,0,0,0,8,229,0,0},
 {7,0,0,0,0,256,10,0,32},
 {7,0,0,0,0,6,7,0,6},
-{6,0,0,0,0,8,223,0,0},
+{6,0,0,0,0,8,232,0,0},
 {9,0,8,4,0,4,9,0,0},
 {9,0,12,4,0,4,9,0,0},
 {9,0,22,10,0,4,9,0,0},
 {7,0,0,0,0,104,9,0,26},
 {7,0,0,0,0,20,9,0,5},
-{7,0,0,0,0,432,329,0,54},
-{3,2,0,0,37115,0,0,0,0},
-{6,0,0,0,0,8,817,0,0},
+{7,0,0,0,0,432,340,0,54},
+{3,2,0,0,38420,0,0,0,0},
+{6,0,0,0,0,8,831,0,0},
 {7,0,0,0,0,24,7,0,24},
 {7,0,0,0,0,496,10,0,62},
-{7,0,0,0,0,1864,329,0,233},
+{7,0,0,0,0,1864,340,0,233},
 {7,0,0,0,0,232,10,0,29},
 {7,0,0,0,0,522,13,0,261},
-{7,0,0,0,0,512,329,0,64},
-{7,0,0,0,0,16,329,0,2},
-{7,0,0,0,0,88,329,0,11},
-{3,2,0,0,37947,0,0,0,0},
-{6,0,0,0,0,8,827,0,0},
+{7,0,0,0,0,512,340,0,64},
+{7,0,0,0,0,16,340,0,2},
+{7,0,0,0,0,88,340,0,11},
+{3,2,0,0,39252,0,0,0,0},
+{6,0,0,0,0,8,841,0,0},
 {9,0,0,16,0,2,11,0,0},
 {9,0,5,1,0,2,11,0,0},
 {9,0,6,1,0,2,11,0,0},
@@ -1464,1217 +1495,1249 @@ static const nts__lt_type T[] = {
 {7,0,0,0,0,116,9,0,29},
 {7,0,0,0,0,256,9,0,64},
 {7,0,0,0,0,36,9,0,9},
-{3,2,0,0,38640,0,0,0,0},
-{6,0,0,0,0,8,844,0,0},
-{3,2,0,0,38726,0,0,0,0},
-{6,0,0,0,0,8,846,0,0},
-{3,2,0,0,38826,0,0,0,0},
-{6,0,0,0,0,8,848,0,0},
+{3,2,0,0,39945,0,0,0,0},
+{6,0,0,0,0,8,858,0,0},
+{3,2,0,0,40031,0,0,0,0},
+{6,0,0,0,0,8,860,0,0},
+{3,2,0,0,40131,0,0,0,0},
+{6,0,0,0,0,8,862,0,0},
 {7,0,0,0,0,27,7,0,27},
 {7,0,0,0,0,8,1,0,8},
 {6,0,0,0,0,8,11,0,0},
-{7,0,0,0,0,256,140,0,16},
+{7,0,0,0,0,256,141,0,16},
 {7,0,0,0,0,96,7,0,96},
-{7,0,0,0,0,512,239,0,64},
+{7,0,0,0,0,512,248,0,64},
 {9,0,0,16,0,8,10,0,0},
 {9,0,16,9,0,8,10,0,0},
 {9,0,25,39,0,8,10,0,0},
 {9,0,2,59,0,8,10,0,0},
 {9,0,61,3,0,8,10,0,0},
 {9,0,16,48,0,8,10,0,0},
-{7,0,0,0,0,32,329,0,4},
-{6,0,0,0,0,8,96,0,0},
-{3,2,0,0,39423,0,0,0,0},
-{6,0,0,0,0,8,864,0,0},
-{3,2,0,0,39488,0,0,0,0},
-{6,0,0,0,0,8,866,0,0},
-{3,2,0,0,39518,0,0,0,0},
-{6,0,0,0,0,8,868,0,0},
-{6,0,0,0,0,8,136,0,0},
-{3,2,0,0,39801,0,0,0,0},
-{6,0,0,0,0,8,871,0,0},
-{3,2,0,0,39838,0,0,0,0},
-{6,0,0,0,0,8,873,0,0},
-{3,2,0,0,39904,0,0,0,0},
-{6,0,0,0,0,8,875,0,0},
-{3,2,0,0,39950,0,0,0,0},
-{6,0,0,0,0,8,877,0,0},
-{3,2,0,0,39997,0,0,0,0},
-{6,0,0,0,0,8,879,0,0},
-{3,2,0,0,40091,0,0,0,0},
-{6,0,0,0,0,8,881,0,0},
-{3,2,0,0,40177,0,0,0,0},
-{6,0,0,0,0,8,883,0,0},
+{7,0,0,0,0,32,340,0,4},
+{6,0,0,0,0,8,97,0,0},
+{3,2,0,0,40728,0,0,0,0},
+{6,0,0,0,0,8,878,0,0},
+{3,2,0,0,40793,0,0,0,0},
+{6,0,0,0,0,8,880,0,0},
+{3,2,0,0,40823,0,0,0,0},
+{6,0,0,0,0,8,882,0,0},
+{6,0,0,0,0,8,137,0,0},
+{3,2,0,0,41106,0,0,0,0},
+{6,0,0,0,0,8,885,0,0},
+{3,2,0,0,41143,0,0,0,0},
+{6,0,0,0,0,8,887,0,0},
+{3,2,0,0,41209,0,0,0,0},
+{6,0,0,0,0,8,889,0,0},
+{3,2,0,0,41255,0,0,0,0},
+{6,0,0,0,0,8,891,0,0},
+{3,2,0,0,41302,0,0,0,0},
+{6,0,0,0,0,8,893,0,0},
+{3,2,0,0,41387,0,0,0,0},
+{6,0,0,0,0,8,895,0,0},
+{3,2,0,0,41473,0,0,0,0},
+{6,0,0,0,0,8,897,0,0},
 {9,0,0,52,0,8,10,0,0},
 {9,0,56,1,0,8,10,0,0},
 {9,0,57,1,0,8,10,0,0},
 {9,0,58,6,0,8,10,0,0},
 {9,0,16,14,0,4,9,0,0},
-{3,2,0,0,41074,0,0,0,0},
-{6,0,0,0,0,8,890,0,0},
-{3,2,0,0,41118,0,0,0,0},
-{6,0,0,0,0,8,892,0,0},
+{3,2,0,0,42370,0,0,0,0},
+{6,0,0,0,0,8,904,0,0},
+{3,2,0,0,42414,0,0,0,0},
+{6,0,0,0,0,8,906,0,0},
 {9,0,0,2,0,8,5,0,0},
 {9,0,8,5,0,4,9,0,0},
 {9,0,13,2,0,4,9,0,0},
-{3,2,0,0,41349,0,0,0,0},
-{6,0,0,0,0,8,897,0,0},
+{3,2,0,0,42645,0,0,0,0},
+{6,0,0,0,0,8,911,0,0},
 };
 
 /* name, offset, type */
 static const nts__lt_member M[] = {
-{5036,0,9}, {5042,4,9}, {5048,0,54}, {5053,8,138},
-{5066,24,10}, {5086,0,9}, {5092,8,328}, {5100,8,10},
-{5110,0,224}, {5120,16,4}, {5132,20,9}, {5139,24,9},
-{5150,28,9}, {5155,0,7}, {5161,1,7}, {5175,2,11},
-{5184,4,9}, {5189,8,323}, {5194,0,309}, {5086,0,9},
-{5196,4,9}, {5201,0,329}, {5215,8,329}, {5201,0,9},
-{5215,4,9}, {5228,0,84}, {5233,1432,330}, {5245,1480,138},
-{5256,1496,138}, {5265,1512,138}, {5283,1528,55}, {5295,1536,138},
-{5313,1552,331}, {5327,1560,9}, {5345,1564,9}, {5354,1568,332},
-{5363,1576,54}, {5372,1584,333}, {5386,1592,9}, {5399,1596,9},
-{5414,1600,332}, {5425,1608,334}, {5437,1616,205}, {5454,1632,336},
-{5488,1640,9}, {5510,1644,9}, {5529,1648,332}, {5540,1656,54},
-{5553,1664,138}, {5568,1680,138}, {5583,1696,138}, {5599,1712,11},
-{5615,1714,11}, {5631,1716,9}, {5640,1720,9}, {5653,1728,337},
-{5664,1736,9}, {5683,1744,136}, {5698,1752,235}, {5711,1768,235},
-{5724,1784,235}, {5737,1800,9}, {5751,1804,9}, {5769,1808,4},
-{5785,1816,339}, {5828,1824,340}, {5841,2848,9}, {5858,2856,342},
-{5875,2864,328}, {5883,2872,7}, {5890,2880,343}, {5905,2888,37},
-{5926,2928,7}, {5939,2932,9}, {5950,2936,138}, {5969,2952,138},
-{5990,2968,345}, {6026,2976,9}, {6032,2984,138}, {6048,3000,9},
-{6059,3008,347}, {6071,3016,9}, {6089,3020,4}, {6108,3024,333},
-{6121,3032,333}, {6135,3040,136}, {6149,0,11}, {5086,2,11},
-{5196,4,9}, {6159,0,9}, {6170,8,350}, {5189,0,9},
-{6193,8,328}, {6209,16,352}, {6238,24,329}, {6248,32,138},
-{6026,48,353}, {6260,48,354}, {6271,56,329}, {6280,64,355},
-{6287,72,138}, {6303,0,9}, {6312,4,353}, {6321,4,356},
-{6334,4,357}, {6341,4,358}, {6354,4,359}, {6369,4,360},
-{6386,4,361}, {6398,8,362}, {6411,8,363}, {6424,8,364},
-{6432,16,28}, {6440,16,9}, {6448,24,365}, {6457,32,366},
-{6465,40,9}, {6473,48,54}, {6485,56,333}, {6491,56,4},
-{6503,64,9}, {6512,72,328}, {6522,80,367}, {6532,88,369},
-{6570,96,16}, {6581,112,371}, {6612,112,9}, {6620,112,9},
-{6632,120,138}, {6646,120,138}, {6662,136,373}, {6675,168,136},
-{6692,176,11}, {6706,178,11}, {6725,180,9}, {6744,184,374},
-{6757,184,375}, {6777,184,376}, {6026,184,354}, {6786,192,377},
-{6798,200,138}, {6813,216,138}, {6829,216,378}, {6836,232,380},
-{6860,240,25}, {6868,256,25}, {6876,272,20}, {6892,280,380},
-{6912,288,381}, {6440,0,9}, {6448,8,365}, {6457,16,366},
-{6465,24,9}, {5048,0,54}, {6485,8,333}, {6924,16,365},
-{6149,0,11}, {5086,2,11}, {5196,4,382}, {6149,0,11},
-{6026,2,11}, {6135,4,136}, {6930,12,9}, {6936,16,9},
-{6943,20,383}, {6956,28,32}, {6975,28,383}, {5100,36,20},
-{6987,44,9}, {6996,48,9}, {7002,52,353}, {7013,52,384},
-{7023,52,385}, {7040,52,386}, {7046,56,9}, {7058,60,9},
-{7074,64,9}, {7090,68,9}, {7098,72,11}, {7109,74,11},
-{7121,76,387}, {6465,0,9}, {6457,8,366}, {6149,0,11},
-{7126,2,11}, {5036,4,9}, {5042,8,9}, {7135,12,9},
-{7150,16,9}, {7167,20,212}, {6149,0,11}, {7098,2,11},
-{7178,4,9}, {7189,8,9}, {5189,12,9}, {6026,16,11},
-{6930,18,11}, {7121,20,387}, {7194,0,362}, {6303,0,388},
-{7205,8,36}, {6440,8,9}, {6448,16,365}, {7098,24,11},
-{7121,26,387}, {6440,0,9}, {6448,8,389}, {7098,16,11},
-{7121,18,387}, {7214,0,138}, {7224,16,9}, {7232,24,391},
-{7246,32,329}, {7256,0,10}, {7263,8,10}, {7270,16,10},
-{7277,24,10}, {7284,32,10}, {7291,40,10}, {7298,48,9},
-{7311,52,9}, {7317,56,11}, {7323,58,11}, {7329,60,11},
-{7335,62,11}, {7341,64,11}, {7347,66,11}, {7353,68,9},
-{7360,72,10}, {7364,80,10}, {7368,88,10}, {7372,96,10},
-{7376,104,10}, {7380,112,10}, {7384,120,10}, {7388,128,10},
-{7392,136,10}, {7396,144,10}, {7400,152,10}, {7404,160,10},
-{7408,168,10}, {7412,176,10}, {7416,184,10}, {7419,192,10},
-{7422,200,10}, {7426,208,10}, {7430,216,10}, {7434,224,10},
-{7438,232,10}, {7442,240,10}, {7446,248,10}, {7450,256,237},
-{7458,256,392}, {7465,288,393}, {7472,416,140}, {7477,432,140},
-{7482,448,140}, {7487,464,140}, {7492,480,140}, {7497,496,140},
-{7502,512,140}, {7507,528,140}, {7512,544,140}, {7517,560,140},
-{7522,576,140}, {7528,592,140}, {7534,608,140}, {7540,624,140},
-{7546,640,140}, {7552,656,140}, {7558,768,394}, {7573,1184,10},
-{7587,1192,10}, {7600,1200,10}, {7616,1208,10}, {7634,1216,10},
-{7653,1224,10}, {7674,0,395}, {7682,8,138}, {7698,24,10},
-{7724,32,10}, {7746,40,10}, {7766,48,10}, {5194,56,293},
-{7789,60,9}, {7810,64,53}, {7822,72,4}, {7838,76,9},
-{7857,76,9}, {7871,80,397}, {7908,88,295}, {7911,104,10},
-{7923,112,138}, {7932,0,235}, {7940,16,329}, {7947,0,11},
-{7960,2,11}, {7973,4,7}, {7989,5,7}, {6026,6,11},
-{8008,8,11}, {8020,10,7}, {8034,11,7}, {8049,12,7},
-{8063,13,7}, {8074,14,398}, {8081,16,10}, {8090,24,10},
-{8109,32,10}, {5189,0,6}, {5184,2,11}, {7135,4,4},
-{8126,8,399}, {8139,16,400}, {8150,24,400}, {8165,32,401},
-{8176,40,403}, {6026,48,9}, {8192,52,9}, {8208,56,405},
-{8217,64,329}, {8233,72,9}, {8244,76,1}, {8254,80,285},
-{8260,152,9}, {8281,160,103}, {8293,200,105}, {8297,264,9},
-{8315,272,329}, {8334,280,107}, {8345,304,11}, {8356,306,11},
-{8363,312,407}, {7126,320,329}, {5048,0,4}, {5189,0,7},
-{8403,1,7}, {8413,1,7}, {8424,1,7}, {8442,1,408},
-{8451,1,409}, {8463,1,410}, {8476,1,411}, {8498,2,7},
-{5184,2,7}, {8503,2,7}, {8522,2,408}, {8535,2,409},
-{8550,2,410}, {7126,2,411}, {8567,3,7}, {8579,3,7},
-{8589,3,7}, {8604,3,408}, {8614,3,412}, {8620,3,409},
-{8633,3,413}, {8643,3,414}, {8652,3,414}, {8665,3,415},
-{8673,3,415}, {8684,4,4}, {8696,8,138}, {8126,0,399},
-{8709,8,391}, {5086,16,9}, {8719,24,235}, {8734,40,417},
-{8777,48,419}, {5189,0,6}, {5184,2,6}, {8816,8,400},
-{6026,16,9}, {8829,24,329}, {8841,32,9}, {8852,40,329},
-{8866,48,420}, {8882,56,235}, {8893,72,381}, {8910,80,422},
-{8943,88,391}, {8954,96,391}, {8968,104,391}, {8981,112,423},
-{8995,0,9}, {9002,8,424}, {9006,16,425}, {9015,24,9},
-{9021,32,426}, {9033,608,9}, {9045,616,138}, {9054,0,107},
-{9060,24,138}, {9069,40,138}, {9085,56,49}, {9093,160,136},
-{9107,168,136}, {9123,176,136}, {9147,184,136}, {9173,192,9},
-{9193,196,9}, {9208,200,9}, {9224,204,9}, {9249,208,136},
-{9273,216,136}, {9293,224,10}, {9315,232,10}, {9337,240,9},
-{9348,244,9}, {9367,248,99}, {9376,288,7}, {9390,296,428},
-{9420,304,9}, {9440,308,9}, {9459,312,329}, {9474,320,329},
-{9488,328,9}, {9498,332,9}, {9514,336,10}, {9533,344,10},
-{9553,352,10}, {9573,360,10}, {9591,368,10}, {9610,376,10},
-{9629,384,10}, {9648,392,10}, {9663,400,10}, {9685,408,10},
-{9703,416,10}, {9724,424,54}, {9741,432,138}, {9753,448,9},
-{9765,452,9}, {9774,0,118}, {9778,352,54}, {9790,360,136},
-{9801,368,136}, {9810,376,55}, {9825,384,329}, {9841,392,138},
-{9860,408,429}, {9878,424,429}, {9895,440,10}, {9908,448,431},
-{9941,456,433}, {9975,464,10}, {9991,472,10}, {10003,480,138},
-{10023,496,329}, {10033,504,329}, {10051,504,10}, {10070,504,434},
-{10089,512,435}, {10101,520,53}, {10107,528,10}, {10122,536,54},
-{10142,544,436}, {10159,552,436}, {10174,560,10}, {10190,568,437},
-{10206,576,329}, {10216,584,10}, {10237,592,10}, {10257,600,329},
-{10270,608,438}, {10274,616,329}, {10288,624,329}, {10307,632,9},
-{10314,636,9}, {10334,640,440}, {10369,648,329}, {10388,656,329},
-{10417,664,329}, {6930,672,329}, {10432,680,10}, {10451,688,329},
-{10461,696,329}, {10475,704,329}, {10487,712,329}, {10502,720,10},
-{10519,728,329}, {10527,736,441}, {9376,751,7}, {9060,752,138},
-{10541,768,329}, {10557,776,138}, {10572,792,329}, {10585,800,329},
-{10598,808,9}, {10612,812,9}, {10626,816,9}, {10653,820,4},
-{10674,824,442}, {10678,832,53}, {9514,840,136}, {9533,848,136},
-{9553,856,136}, {9573,864,136}, {9591,872,136}, {9610,880,136},
-{10692,888,10}, {10710,896,10}, {10727,904,329}, {10735,912,218},
-{10762,920,157}, {10765,1064,138}, {10780,1080,9}, {10798,1084,9},
-{10805,1084,362}, {10824,1084,363}, {10841,1084,364}, {10860,1084,443},
-{10880,1084,444}, {10900,1084,445}, {10917,1084,446}, {10943,1084,447},
-{10962,1084,448}, {10981,1084,449}, {10997,1084,450}, {11007,1084,451},
-{11024,1084,452}, {11044,1084,453}, {11063,1084,356}, {11085,1084,357},
-{11112,1084,358}, {11130,1084,359}, {11151,1084,360}, {11165,1084,454},
-{8356,1084,455}, {11182,1084,456}, {11202,1084,457}, {11225,1084,458},
-{11241,1084,459}, {11274,1084,460}, {11294,1084,461}, {6026,1088,9},
-{11324,1088,362}, {11339,1088,363}, {11354,1088,364}, {11369,1088,443},
-{11383,1088,444}, {11399,1088,445}, {11409,1088,446}, {11424,1088,447},
-{11435,1088,448}, {11446,1088,449}, {11462,1088,462}, {11486,1088,463},
-{11505,1088,464}, {11524,1088,465}, {11542,1088,453}, {11553,1088,356},
-{11570,1088,357}, {11591,1088,358}, {11607,1088,359}, {11624,1088,360},
-{11643,1088,454}, {11653,1088,455}, {11669,1088,456}, {11685,1088,457},
-{11696,1088,458}, {11715,1088,459}, {11731,1088,466}, {11749,1088,467},
-{11767,1088,468}, {11790,1092,4}, {11801,1096,168}, {11809,1160,15},
-{11821,1192,138}, {11841,1208,9}, {11866,1212,9}, {11893,1216,9},
-{11917,1224,470}, {11966,1232,10}, {11981,1240,10}, {12001,1248,10},
-{12029,1256,10}, {12044,1264,329}, {12063,0,138}, {6170,16,471},
-{12083,24,6}, {12095,26,11}, {12100,32,472}, {12114,40,341},
-{12131,48,184}, {12142,64,9}, {12156,68,9}, {12172,72,9},
-{12194,76,9}, {8633,80,329}, {12219,88,329}, {12227,88,10},
-{12249,96,10}, {12258,0,127}, {9790,872,136}, {12262,880,138},
-{9801,880,136}, {11790,896,4}, {12277,904,138}, {12291,904,329},
-{12309,912,329}, {12322,920,329}, {12337,920,436}, {12348,920,474},
-{12382,928,10}, {12402,936,138}, {12422,952,21}, {12426,968,122},
-{12444,968,122}, {12463,1000,200}, {12478,1008,138}, {12486,1024,10},
-{12498,1032,400}, {12513,1040,476}, {12544,1048,329}, {12562,1056,329},
-{12580,1064,138}, {9810,1080,55}, {12596,1088,54}, {12607,1096,9},
-{12623,1100,4}, {12638,1104,9}, {12655,1104,362}, {12666,1104,363},
-{12681,1104,364}, {12698,1104,443}, {7126,1104,444}, {12722,1104,445},
-{11505,1104,446}, {12744,1104,447}, {12760,1104,448}, {12779,1104,449},
-{12795,1104,477}, {12812,1104,478}, {12831,1104,356}, {12843,1104,357},
-{12864,1108,9}, {12887,1108,362}, {12902,1108,363}, {12922,1108,364},
-{12934,1108,443}, {12947,1108,444}, {12963,1108,479}, {12976,1108,447},
-{12990,1112,9}, {6930,1112,408}, {13009,1112,409}, {13029,1112,410},
-{13055,1112,480}, {13086,1112,481}, {13114,1112,482}, {13149,1112,414},
-{13181,1112,415}, {13212,1113,408}, {13240,1113,409}, {13273,1113,410},
-{13303,1113,480}, {13322,1113,481}, {13334,1113,482}, {13358,1113,414},
-{13389,1113,415}, {13417,1114,408}, {13450,1114,409}, {13480,1114,410},
-{13514,1114,480}, {13545,1114,483}, {8356,1114,484}, {13557,1115,7},
-{13578,1116,7}, {13597,1117,7}, {13624,1118,7}, {13641,1119,7},
-{13656,1120,10}, {13670,1128,329}, {13682,1128,9}, {13706,1136,138},
-{13724,1152,9}, {13742,1156,9}, {13755,1160,10}, {13767,1168,329},
-{13792,1176,223}, {13811,1184,9}, {13832,0,4}, {13846,4,9},
-{13861,8,485}, {13877,16,329}, {13894,24,9}, {13911,32,486},
-{13832,0,4}, {13846,4,9}, {13861,8,10}, {13877,16,10},
-{13894,24,9}, {13932,28,9}, {13911,32,486}, {13950,0,329},
-{13957,0,10}, {13963,0,487}, {13970,0,329}, {13957,0,10},
-{13974,0,488}, {13981,0,489}, {13989,0,490}, {13996,0,491},
-{14011,0,492}, {5086,0,10}, {13970,0,329}, {5086,0,4},
-{6485,8,333}, {14018,16,9}, {9054,24,107}, {14029,48,9},
-{5189,0,6}, {5184,2,6}, {8816,8,400}, {8208,16,405},
-{14037,24,329}, {14047,32,329}, {14058,40,493}, {14079,48,329},
-{14095,56,4}, {14107,64,337}, {14125,72,7}, {14139,73,7},
-{14153,74,7}, {14164,75,7}, {14176,76,7}, {14189,77,7},
-{14200,78,7}, {14212,79,7}, {6026,80,9}, {14225,88,235},
-{14234,104,136}, {14252,112,9}, {14260,116,9}, {14265,120,329},
-{5048,128,107}, {9054,152,107}, {14274,176,495}, {13755,184,10},
-{12478,192,138}, {14315,208,329}, {14335,0,9}, {14350,8,205},
-{14358,0,9}, {14365,8,10}, {14369,16,496}, {14358,0,9},
-{14365,4,9}, {14369,8,496}, {14376,0,224}, {14385,0,223},
-{14400,16,11}, {14406,18,11}, {14419,20,9}, {14434,24,9},
-{14447,24,9}, {14462,28,9}, {14473,32,9}, {14482,32,9},
-{5189,36,321}, {14493,40,9}, {5184,44,9}, {14497,48,391},
-{14506,48,391}, {14517,56,391}, {14522,56,391}, {7214,64,138},
-{14529,80,9}, {14548,84,9}, {14565,84,9}, {14584,88,383},
-{14591,0,9}, {14603,4,9}, {14616,8,9}, {14631,12,9},
-{14642,0,10}, {14647,8,11}, {7126,10,497}, {14653,0,9},
-{14659,4,11}, {14665,6,11}, {14671,8,498}, {14677,0,10},
-{14687,8,499}, {9825,16,329}, {14700,24,54}, {14711,32,138},
-{14727,48,54}, {14749,56,501}, {14784,64,4}, {6026,68,9},
-{14799,68,408}, {14810,72,9}, {14826,80,502}, {14846,88,9},
-{14858,92,9}, {14880,96,9}, {14905,0,504}, {13950,0,329},
-{13957,0,10}, {14940,0,9}, {14953,8,9}, {14967,8,9},
-{14986,8,11}, {12227,10,11}, {15005,0,488}, {15011,0,489},
-{6485,0,490}, {15017,0,491}, {15030,0,505}, {15043,0,506},
-{15052,0,507}, {15058,0,508}, {15068,0,509}, {15075,0,510},
-{15087,0,511}, {15097,0,512}, {15107,0,513}, {15123,0,514},
-{15133,0,515}, {15149,0,516}, {6149,0,9}, {15159,4,9},
-{15169,8,9}, {15179,12,136}, {15189,20,9}, {15195,24,9},
-{5189,28,9}, {15201,32,9}, {15208,36,9}, {8995,40,9},
-{15217,44,9}, {14225,48,517}, {15225,112,64}, {15230,128,64},
-{6026,144,9}, {15236,148,64}, {15241,164,9}, {15255,168,518},
-{15265,508,9}, {8633,512,519}, {15274,4040,64}, {15283,4056,64},
-{15292,4072,64}, {15302,4088,9}, {15311,4092,9}, {6149,0,9},
-{15323,4,9}, {5184,8,9}, {15255,12,383}, {15179,20,136},
-{6930,28,9}, {6924,0,72}, {15334,16,9}, {15351,20,9},
-{15364,24,138}, {15381,40,520}, {15386,48,329}, {15398,56,9},
-{15412,64,521}, {15423,72,521}, {15438,80,9}, {15463,84,9},
-{15489,88,11}, {7126,90,11}, {15520,96,138}, {6026,112,9},
-{15535,116,9}, {15546,120,9}, {15565,124,9}, {15580,128,72},
-{15589,144,10}, {15600,152,9}, {15612,156,9}, {6149,160,9},
-{15635,168,10}, {15650,176,10}, {15664,184,10}, {15691,192,10},
-{15718,200,10}, {15732,208,10}, {15754,216,11}, {15776,218,11},
-{15797,224,329}, {15816,232,11}, {15838,234,11}, {15854,240,522},
-{15865,248,138}, {15873,264,10}, {15884,272,10}, {15894,280,138},
-{15914,296,138}, {15926,312,11}, {15950,316,9}, {15973,320,329},
-{15985,328,329}, {15994,336,523}, {16011,344,138}, {16021,360,525},
-{16045,368,391}, {16059,376,329}, {16072,384,11}, {16091,386,7},
-{16108,392,71}, {16117,504,80}, {16134,0,10}, {16154,8,10},
-{16175,16,10}, {16195,24,10}, {16220,32,9}, {16234,36,9},
-{16244,40,9}, {16255,44,9}, {16267,48,9}, {16280,52,9},
-{16295,56,9}, {16306,60,9}, {16320,64,9}, {16335,68,9},
-{16357,72,9}, {16374,76,9}, {16388,80,9}, {16404,84,9},
-{16422,88,10}, {16442,96,10}, {16460,104,10}, {16475,0,329},
-{7126,0,329}, {16500,0,329}, {16521,8,10}, {16534,8,10},
-{16548,8,9}, {16554,8,9}, {16571,8,11}, {5184,8,11},
-{16585,10,11}, {6026,10,7}, {16598,11,7}, {16612,12,11},
-{16618,12,11}, {16631,12,11}, {16649,14,7}, {16655,14,7},
-{16667,14,7}, {16676,14,7}, {16690,15,7}, {16696,15,7},
-{16719,15,7}, {16731,0,10}, {15926,0,11}, {16740,2,11},
-{16749,8,10}, {16758,8,10}, {16475,0,329}, {7126,0,329},
-{16500,0,329}, {16521,8,10}, {16534,8,10}, {16548,8,9},
-{16554,8,9}, {16571,8,11}, {5184,8,11}, {16585,10,11},
-{6026,10,7}, {16598,11,7}, {16612,12,11}, {16618,12,11},
-{16631,12,11}, {16649,14,7}, {16655,14,7}, {16667,14,7},
-{16676,14,7}, {16690,15,7}, {16696,15,7}, {16719,15,7},
-{16768,16,138}, {16777,0,526}, {16792,8,9}, {16802,12,9},
-{16812,16,9}, {16822,20,9}, {16838,24,9}, {14376,32,527},
-{16848,40,528}, {16864,48,529}, {16874,0,9}, {16881,4,9},
-{5184,8,10}, {6924,0,72}, {15334,16,9}, {15351,20,9},
-{15364,24,138}, {15381,40,520}, {15386,48,329}, {15398,56,9},
-{15412,64,521}, {15423,72,521}, {15438,80,9}, {15463,84,9},
-{15489,88,11}, {7126,90,11}, {15520,96,138}, {16887,0,531},
-{16922,8,532}, {16933,16,95}, {16948,24,383}, {16958,24,11},
-{6026,26,11}, {16968,28,11}, {16979,30,7}, {16989,31,7},
-{17003,32,223}, {5048,40,9}, {16874,0,9}, {16881,4,9},
-{5184,8,10}, {16740,16,11}, {12227,18,11}, {17018,20,533},
-{17026,0,9}, {17048,8,10}, {7214,0,138}, {17071,16,138},
-{12219,32,329}, {5184,40,10}, {17003,0,223}, {17084,0,534},
-{7126,8,329}, {16979,16,10}, {6149,24,10}, {6924,0,138},
-{17095,16,73}, {17106,32,10}, {17117,40,10}, {17129,48,72},
-{6149,0,9}, {17139,8,391}, {17154,16,391}, {14497,24,391},
-{14517,32,391}, {17173,40,391}, {17185,48,391}, {17195,56,391},
-{17204,64,391}, {17214,72,329}, {17230,80,535}, {17240,88,205},
-{17252,104,9}, {17263,108,9}, {17274,112,9}, {15217,116,9},
-{17289,120,7}, {17294,121,7}, {17303,122,7}, {17313,124,9},
-{17329,128,9}, {17344,132,9}, {17359,136,9}, {17374,140,9},
-{17384,144,9}, {17395,148,383}, {17403,156,9}, {17416,160,9},
-{17433,164,9}, {17441,168,536}, {17449,0,537}, {17459,0,10},
-{17472,8,10}, {17483,16,539}, {17507,24,9}, {17516,0,540},
-{17522,0,9}, {5184,4,9}, {8192,0,9}, {17537,4,9},
-{7947,8,11}, {7960,10,11}, {5189,12,9}, {17551,16,9},
-{17562,20,9}, {17579,24,9}, {17596,0,11}, {17604,2,11},
-{17611,4,11}, {17616,6,11}, {17623,8,11}, {17633,10,11},
-{17644,12,11}, {17655,14,11}, {17660,16,11}, {17665,18,11},
-{17672,20,11}, {17677,22,11}, {17682,24,11}, {17691,26,11},
-{17698,28,541}, {17704,36,11}, {17712,38,11}, {17722,40,542},
-{17729,60,4}, {17738,0,11}, {17746,2,11}, {17537,4,9},
-{17763,8,9}, {17784,12,9}, {17800,16,11}, {8192,18,11},
-{6149,0,9}, {17821,4,91}, {17832,24,93}, {17847,0,11},
-{17853,2,7}, {17872,3,7}, {17891,4,9}, {17902,8,9},
-{17924,12,9}, {17948,16,9}, {17968,20,9}, {17979,24,10},
-{17989,32,9}, {18006,36,9}, {18020,40,11}, {18048,42,11},
-{18076,44,11}, {18094,46,11}, {18112,48,11}, {18134,50,11},
-{18156,52,9}, {18174,56,9}, {18186,60,9}, {15265,64,9},
-{18200,68,11}, {18210,70,11}, {18229,72,10}, {18248,80,10},
-{18266,88,10}, {18284,96,10}, {18301,104,9}, {18313,108,9},
-{18333,112,543}, {7121,0,498}, {18347,8,304}, {17522,12,9},
-{18352,16,9}, {17579,20,9}, {18366,24,9}, {18387,28,9},
-{18408,32,11}, {18428,34,11}, {8192,36,9}, {18448,0,5},
-{18454,0,9}, {14400,0,11}, {18469,2,11}, {18485,4,9},
-{8981,0,7}, {18494,1,7}, {6026,2,7}, {18508,3,7},
-{18516,8,284}, {8816,40,400}, {5653,48,337}, {18527,56,391},
-{18545,64,329}, {18553,0,329}, {18561,0,4}, {18568,8,10},
-{5189,0,6}, {5184,2,11}, {18580,8,544}, {6026,16,9},
-{18591,24,245}, {12580,32,138}, {18605,48,97}, {18614,64,1},
-{18628,65,7}, {18644,66,1}, {18655,67,1}, {18671,68,7},
-{18678,69,7}, {18689,70,1}, {18704,71,7}, {18720,72,545},
-{18729,80,341}, {18739,88,247}, {18747,104,391}, {18761,112,329},
-{18772,120,249}, {5086,0,11}, {5184,2,11}, {7126,4,9},
-{18777,8,546}, {5189,0,7}, {18784,1,7}, {5184,2,7},
-{18795,3,7}, {18806,4,9}, {18817,8,333}, {18824,16,138},
-{18837,32,391}, {18851,40,391}, {18866,48,391}, {18880,56,329},
-{18894,64,329}, {18910,72,329}, {18926,80,1}, {18940,81,1},
-{8643,82,7}, {18948,0,547}, {18960,32,548}, {18968,40,7},
-{18988,41,7}, {19005,42,7}, {19020,0,497}, {19024,6,11},
-{19030,8,329}, {5189,0,6}, {5184,2,6}, {19035,8,138},
-{5048,24,10}, {14260,32,7}, {7126,32,549}, {19050,32,550},
-{19055,0,138}, {19071,16,9}, {8643,20,7}, {5189,0,7},
-{19079,1,7}, {19090,2,11}, {19097,8,138}, {19110,24,391},
-{19126,32,329}, {18894,40,329}, {18910,48,329}, {19142,56,329},
-{19150,0,138}, {19162,16,10}, {19170,24,4}, {19184,28,9},
-{7458,0,43}, {7256,0,10}, {7263,8,10}, {7270,16,10},
-{7277,24,10}, {19193,32,10}, {19196,40,10}, {7502,48,140},
-{7507,64,140}, {7512,80,140}, {7517,96,140}, {7522,112,140},
-{7528,128,140}, {7534,144,140}, {7540,160,140}, {7546,176,140},
-{7552,192,140}, {19209,208,10}, {19219,216,10}, {19233,224,10},
-{19246,232,10}, {7311,240,10}, {7404,248,10}, {7396,256,10},
-{7412,264,10}, {7408,272,10}, {7430,280,10}, {7434,288,10},
-{7438,296,10}, {7442,304,10}, {19259,312,10}, {19266,0,7},
-{19281,0,408}, {19296,0,409}, {19310,0,410}, {19332,0,480},
-{19342,0,481}, {19364,0,482}, {19384,0,414}, {6930,0,415},
-{7458,0,43}, {16948,0,10}, {19416,0,11}, {19425,2,11},
-{19433,4,302}, {19438,4,301}, {19444,8,9}, {19454,12,9},
-{5086,0,4}, {6485,8,333}, {14018,16,9}, {19465,24,110},
-{19470,48,9}, {19489,48,6}, {19506,50,6}, {16948,0,10},
-{19524,0,11}, {19534,2,11}, {19543,4,551}, {19552,4,552},
-{5189,4,553}, {19562,4,554}, {19566,4,555}, {19574,6,11},
-{19587,8,9}, {15255,12,9}, {7458,0,43}, {19598,24,138},
-{19614,40,333}, {8403,48,7}, {19626,49,7}, {19637,0,224},
-{19656,16,556}, {9367,64,63}, {19678,80,9}, {19690,84,11},
-{19701,86,11}, {19719,88,7}, {19737,89,7}, {6026,90,308},
-{19743,91,7}, {19752,92,9}, {19757,96,9}, {19772,104,429},
-{19782,120,9}, {19788,124,9}, {19793,128,17}, {19812,160,4},
-{19821,164,9}, {19830,0,170}, {19836,0,557}, {19844,8,558},
-{19852,16,10}, {19860,24,559}, {19865,32,560}, {19877,40,561},
-{19887,48,329}, {19897,56,562}, {8074,64,429}, {19905,80,7},
-{19910,81,7}, {19940,82,7}, {19955,83,7}, {19961,84,563},
-{7947,96,11}, {7960,98,11}, {19969,100,9}, {19986,104,564},
-{19994,128,565}, {20009,188,9}, {20030,192,566}, {20042,256,9},
-{20050,264,329}, {20065,272,329}, {20073,280,567}, {20083,384,117},
-{7311,0,9}, {20088,4,7}, {20101,5,7}, {20120,6,7},
-{20137,7,7}, {20146,8,333}, {20160,16,333}, {20171,24,333},
-{20182,32,7}, {20195,33,568}, {19090,36,9}, {20205,40,10},
-{20213,48,10}, {20222,56,10}, {20232,64,119}, {20247,1520,1},
-{20255,1521,1}, {20261,1522,11}, {20269,1522,7}, {20281,1523,7},
-{20290,1524,9}, {20030,1528,569}, {7960,1592,11}, {7947,1594,11},
-{20294,1596,7}, {20304,1597,7}, {20314,1598,7}, {20340,1599,7},
-{20365,1600,9}, {20374,1604,9}, {20385,1608,329}, {20398,1616,9},
-{20412,1620,9}, {14647,1624,11}, {20419,1632,10}, {20434,1640,7},
-{20445,1648,570}, {20455,1920,571}, {20471,2176,572}, {20493,5248,572},
-{20514,8320,4}, {20528,8328,223}, {20550,8336,4}, {20567,8340,4},
-{20586,8344,4}, {20604,8348,4}, {20622,8352,4}, {20638,8356,4},
-{20656,8360,4}, {20679,8364,4}, {20699,8368,4}, {20723,8372,4},
-{20744,8376,9}, {20758,8380,9}, {20776,8384,9}, {20793,8388,9},
-{20808,8392,9}, {20830,8396,9}, {20847,8400,9}, {20862,8404,9},
-{20883,8408,4}, {20901,8412,4}, {20922,8416,4}, {20944,8420,4},
-{20966,8424,136}, {20986,8432,136}, {21007,8440,136}, {21028,8448,4},
-{21040,8452,9}, {19142,8576,573}, {21050,8640,329}, {21059,8648,4},
-{21080,8652,9}, {21095,8656,9}, {21110,8660,9}, {21123,8664,7},
-{21139,8665,7}, {21150,8666,7}, {21167,8667,7}, {21180,8668,574},
-{21195,8668,4}, {21213,8668,6}, {21228,8670,6}, {21243,8670,575},
-{21259,8672,9}, {21269,8676,4}, {21282,8680,9}, {21291,8684,9},
-{21301,8688,10}, {21323,8696,7}, {21332,8696,408}, {21343,8696,409},
-{21361,8696,410}, {21377,8696,480}, {21391,8696,576}, {21408,8697,7},
-{21420,8697,408}, {21435,8697,409}, {21446,8697,410}, {21454,8697,411},
-{21474,8698,7}, {21493,8699,7}, {21511,8700,7}, {21526,8701,7},
-{21542,8702,577}, {21549,8704,578}, {21565,10752,129}, {21576,19456,110},
-{21584,19480,329}, {21594,19488,105}, {21602,19552,4}, {21617,19556,7},
-{21632,19557,7}, {21647,19558,11}, {21657,19560,4}, {21675,19564,4},
-{21692,19568,10}, {21703,19576,4}, {21722,19580,9}, {8696,19584,138},
-{21732,19600,10}, {21741,19608,9}, {21754,19612,9}, {21765,19616,105},
-{21784,19680,10}, {21799,19688,579}, {21809,19712,580}, {21833,20224,9},
-{21848,20228,9}, {21859,20232,9}, {21868,20236,9}, {21876,20240,9},
-{21890,20244,9}, {21909,20248,7}, {21927,20249,581}, {21937,20256,9},
-{21950,20260,9}, {21963,20264,9}, {21977,20268,9}, {21990,20272,9},
-{22004,20276,9}, {22029,20280,582}, {22040,20288,10}, {22052,20296,579},
-{22062,20320,4}, {22081,20324,9}, {22091,20328,9}, {22101,20332,9},
-{22118,20336,9}, {22137,20340,9}, {22147,20344,10}, {22157,20352,9},
-{22177,20356,9}, {22195,20360,9}, {22220,20364,9}, {22236,20368,9},
-{22250,20372,9}, {22271,20376,9}, {22287,20380,9}, {22301,20384,9},
-{22317,20388,9}, {22331,20392,9}, {22351,20396,9}, {22366,20400,9},
-{22383,20404,9}, {22397,20408,9}, {22409,20412,9}, {22429,20416,9},
-{22452,20420,9}, {22471,20424,9}, {22497,20428,9}, {22517,20432,9},
-{22535,20436,9}, {22555,20440,9}, {22573,20444,9}, {22593,20448,9},
-{22611,20452,9}, {22626,20456,4}, {22649,20460,4}, {22666,20464,4},
-{22681,20468,382}, {22691,20472,10}, {22711,20480,198}, {22722,20736,583},
-{22732,20752,9}, {22754,20760,105}, {22769,20824,128}, {22786,20888,584},
-{22792,20948,9}, {22803,20952,9}, {22816,20956,9}, {22840,20960,329},
-{22849,20968,329}, {22858,20976,329}, {22869,20992,224}, {22889,21008,224},
-{22907,21024,329}, {22928,21032,329}, {22946,21040,585}, {22961,21048,329},
-{22973,21056,586}, {22992,21096,99}, {23012,21136,10}, {23029,21144,329},
-{23046,21152,587}, {23056,21248,9}, {23077,21252,9}, {23101,21256,9},
-{23119,21260,9}, {23148,21264,9}, {23175,21268,9}, {23205,21272,9},
-{23231,21276,9}, {23259,21280,9}, {23281,21284,9}, {23312,21288,9},
-{23346,21292,9}, {23385,21296,9}, {23421,21300,9}, {23452,21304,9},
-{23478,21308,9}, {23513,21312,9}, {23557,21316,9}, {23580,21320,9},
-{23609,21324,9}, {23632,21328,9}, {23664,21332,9}, {23693,21336,9},
-{23731,21340,9}, {23751,21344,9}, {23777,21348,9}, {23815,21352,9},
-{23862,21356,9}, {23906,21360,9}, {23959,21364,9}, {23994,21368,9},
-{24035,21372,9}, {24074,21376,9}, {24122,21380,9}, {24167,21384,9},
-{24221,21388,9}, {24257,21392,9}, {24299,21396,9}, {24329,21400,9},
-{24359,21404,9}, {24389,21408,9}, {24417,21412,9}, {24445,21416,9},
-{24467,21420,9}, {24487,21424,9}, {24524,21428,9}, {24570,21432,588},
-{24583,21445,568}, {24593,21448,10}, {24605,21456,9}, {24615,21464,136},
-{18545,21472,589}, {7298,21480,9}, {24631,21488,591}, {24657,21496,592},
-{24668,21632,593}, {24676,21640,592}, {24687,21696,9}, {24706,21700,594},
-{24717,24192,10}, {24742,24200,10}, {24756,24208,10}, {24770,24216,9},
-{24782,24220,11}, {24795,24222,11}, {24806,24224,595}, {24817,28288,596},
-{7458,0,43}, {24832,24,138}, {24848,40,10}, {10557,48,138},
-{9778,64,10}, {9367,72,99}, {24867,112,138}, {24881,128,223},
-{24895,136,99}, {24912,176,4}, {24925,176,597}, {24939,176,598},
-{24952,176,599}, {24967,176,600}, {24984,176,601}, {24998,180,1},
-{25011,181,1}, {25024,182,7}, {20065,183,7}, {25032,184,602},
-{25043,200,541}, {25053,208,11}, {6026,210,109}, {19986,211,7},
-{20042,212,9}, {25069,216,9}, {18644,220,125}, {25077,224,138},
-{22147,240,10}, {21848,248,9}, {21859,252,9}, {25094,256,329},
-{25118,264,603}, {25125,264,11}, {25145,266,11}, {25160,272,111},
-{25180,272,10}, {25203,280,7}, {25217,281,604}, {25224,288,329},
-{25239,296,112}, {25254,0,123}, {25271,224,38}, {7458,0,43},
-{25284,24,138}, {25298,40,9}, {25311,44,9}, {10557,48,138},
-{25324,0,564}, {7232,24,391}, {7458,0,43}, {19024,24,4},
-{25338,0,10}, {25342,8,10}, {25346,16,10}, {25350,24,10},
-{25354,32,10}, {25364,40,10}, {25374,48,10}, {25384,56,10},
-{25394,64,10}, {25404,72,10}, {25414,80,102}, {25419,96,102},
-{25424,112,11}, {25427,114,11}, {7311,116,9}, {7587,120,10},
-{7600,128,10}, {7616,136,10}, {7634,144,10}, {7653,152,10},
-{25432,160,10}, {25436,168,10}, {25446,176,10}, {25456,184,10},
-{25464,192,10}, {25473,200,10}, {25482,208,10}, {25497,0,561},
-{5048,8,585}, {13957,0,4}, {25502,0,605}, {18644,0,606},
-{25508,0,9}, {25516,4,4}, {25526,8,4}, {7458,0,43},
-{22147,24,10}, {25536,32,10}, {19196,40,329}, {25550,48,329},
-{25561,56,329}, {12596,64,10}, {25573,72,135}, {25586,73,7},
-{25594,74,577}, {25602,76,4}, {25612,76,362}, {25632,76,363},
-{25648,76,364}, {25666,76,443}, {25675,76,444}, {25696,76,445},
-{25706,76,446}, {25721,76,447}, {25741,76,448}, {25761,76,449},
-{25780,76,450}, {25798,76,451}, {25822,76,463}, {25834,76,464},
-{7126,76,607}, {25847,80,101}, {25856,80,608}, {25869,123,1},
-{25878,124,9}, {25892,128,9}, {25910,136,10}, {25923,144,5},
-{25934,152,609}, {25948,160,138}, {24881,160,223}, {8254,176,610},
-{25962,184,329}, {8176,192,128}, {25966,256,4}, {24925,256,362},
-{24939,256,363}, {25978,256,364}, {26004,256,443}, {26030,256,444},
-{26044,256,445}, {26057,256,446}, {26073,256,447}, {26083,256,448},
-{26104,256,449}, {26112,256,450}, {24984,256,611}, {26126,260,9},
-{26133,264,612}, {26143,264,613}, {26158,264,614}, {26173,264,615},
-{26188,264,616}, {26203,264,617}, {26218,308,9}, {25502,356,7},
-{26234,357,1}, {26243,358,7}, {26252,359,1}, {26261,404,9},
-{26270,432,329}, {26285,440,619}, {19470,452,9}, {19489,452,6},
-{19506,454,6}, {26308,456,138}, {19209,472,620}, {26323,480,329},
-{26337,488,10}, {19219,488,329}, {18926,496,7}, {24998,497,1},
-{26351,498,1}, {26369,498,621}, {26385,498,576}, {26398,499,7},
-{26408,500,7}, {26421,501,1}, {26437,502,1}, {26450,503,1},
-{26461,504,9}, {26478,508,9}, {26490,512,63}, {18960,528,548},
-{9367,536,63}, {26503,552,9}, {26518,556,9}, {26537,560,623},
-{26553,576,101}, {26567,576,608}, {26585,619,7}, {26596,620,1},
-{8356,621,1}, {26609,622,7}, {26629,624,329}, {26641,632,329},
-{26651,640,100}, {26662,640,624}, {26678,640,625}, {26694,640,517},
-{26710,640,603}, {26726,640,568}, {26742,640,626}, {26758,641,7},
-{25011,643,7}, {21848,644,9}, {26772,704,560}, {26781,712,329},
-{26790,723,7}, {21859,724,9}, {26801,728,122}, {26818,728,627},
-{26839,756,9}, {12580,760,138}, {26855,776,138}, {26870,792,329},
-{9514,800,5}, {9533,808,5}, {9553,816,5}, {9573,824,5},
-{9591,832,5}, {9610,840,5}, {26888,848,629}, {26921,856,630},
-{26935,864,632}, {7458,0,43}, {26959,24,234}, {26967,32,138},
-{8293,48,633}, {26982,56,9}, {26992,60,9}, {26999,0,635},
-{27011,512,636}, {5048,0,10}, {6924,8,138}, {27024,24,234},
-{7256,0,10}, {7263,8,10}, {7270,16,10}, {7277,24,10},
-{19193,32,10}, {26437,40,1}, {27029,41,7}, {27042,42,7},
-{27057,42,7}, {27068,43,7}, {7311,44,9}, {7384,48,10},
-{7388,56,10}, {7392,64,10}, {7416,72,10}, {7419,80,10},
-{7422,88,10}, {7426,96,10}, {27084,104,10}, {27091,104,10},
-{7472,112,140}, {7477,128,140}, {7482,144,140}, {7487,160,140},
-{7492,176,140}, {7497,192,140}, {27098,208,10}, {27112,208,10},
-{27125,208,10}, {7360,216,10}, {7364,224,10}, {7368,232,10},
-{7372,240,10}, {7376,248,10}, {7380,256,10}, {7587,264,10},
-{7600,272,10}, {7616,280,10}, {7634,288,10}, {7653,296,10},
-{7323,304,11}, {7329,306,11}, {7335,308,11}, {7341,310,11},
-{19209,312,10}, {7396,320,10}, {7412,328,10}, {7408,336,10},
-{7404,344,10}, {27139,352,10}, {27149,352,10}, {27164,352,10},
-{7446,360,10}, {7317,368,11}, {19955,370,7}, {27178,371,7},
-{27186,372,637}, {7353,376,9}, {27192,380,9}, {7400,384,10},
-{7347,392,11}, {27198,394,11}, {27204,396,4}, {19552,0,9},
-{27219,4,10}, {27224,12,10}, {27229,20,10}, {27234,28,569},
-{15255,92,10}, {8633,100,11}, {27238,102,11}, {27248,0,9},
-{27271,4,9}, {21876,8,126}, {27291,20,126}, {27302,32,126},
-{27315,44,11}, {27330,46,11}, {27346,48,638}, {27359,568,9},
-{27378,572,9}, {27393,576,9}, {27404,580,9}, {8633,584,639},
-{27421,612,320}, {27435,616,7}, {27454,620,9}, {27469,624,9},
-{27484,628,517}, {15255,692,9}, {27502,696,9}, {27512,700,9},
-{27521,704,313}, {27545,708,382}, {27564,712,136}, {27585,720,9},
-{27595,724,7}, {27613,725,7}, {27629,728,9}, {27645,732,9},
-{27659,736,9}, {27674,740,9}, {27702,744,9}, {27724,748,7},
-{27737,749,7}, {27748,749,408}, {27762,749,409}, {27778,749,640},
-{27790,750,577}, {27800,752,9}, {27816,752,362}, {27836,752,363},
-{27856,752,364}, {27871,752,443}, {27897,752,444}, {27919,752,445},
-{27942,752,446}, {27966,752,641}, {27976,756,382}, {27989,760,10},
-{28008,768,9}, {28019,772,9}, {28036,776,579}, {28050,800,563},
-{28075,800,126}, {28085,800,10}, {28099,812,382}, {10307,816,9},
-{28112,820,382}, {28122,824,5}, {28156,832,566}, {28190,896,642},
-{28211,928,9}, {28237,932,9}, {28257,936,10}, {28267,944,10},
-{28285,952,10}, {28296,960,9}, {28317,964,11}, {28334,966,11},
-{28344,968,9}, {28361,972,9}, {28375,976,10}, {28412,984,9},
-{28446,988,382}, {28456,992,238}, {25948,0,138}, {18817,16,333},
-{13950,24,329}, {28463,32,609}, {28477,40,11}, {28485,42,7},
-{28494,43,7}, {28505,44,4}, {6026,0,7}, {25502,0,643},
-{9367,0,410}, {25869,0,480}, {28515,0,481}, {28519,0,482},
-{28527,0,414}, {8074,0,415}, {28533,0,5}, {5194,0,241},
-{25508,0,9}, {28542,4,4}, {28551,0,138}, {28568,16,138},
-{28587,32,138}, {28614,48,329}, {28622,56,329}, {18174,64,9},
-{28633,72,235}, {28645,88,235}, {6026,104,9}, {28657,108,11},
-{28667,110,11}, {28676,112,138}, {28686,112,329}, {15265,120,9},
-{28701,128,329}, {17537,128,9}, {28715,136,645}, {28763,144,329},
-{28780,152,138}, {28795,168,138}, {28811,184,138}, {28823,200,329},
-{28842,208,10}, {28855,216,136}, {5036,0,527}, {5042,8,527},
-{25508,0,9}, {28542,4,4}, {28864,0,10}, {28868,8,5},
-{25497,0,544}, {5184,8,6}, {28873,10,6}, {18960,16,499},
-{28882,24,329}, {28897,32,329}, {28905,40,9}, {28915,44,9},
-{28926,0,299}, {28929,8,646}, {28939,16,646}, {28950,24,10},
-{28962,32,10}, {5184,0,10}, {28972,8,10}, {28984,16,10},
-{28996,24,10}, {29006,32,10}, {29016,40,10}, {29028,48,337},
-{6924,56,649}, {29057,72,235}, {18777,88,650}, {29070,96,650},
-{29087,104,9}, {29098,108,9}, {29117,112,9}, {29134,116,651},
-{29149,116,652}, {26126,116,653}, {29163,118,575}, {8356,118,654},
-{29174,120,329}, {5048,128,10}, {29185,136,436}, {28926,0,287},
-{7908,8,288}, {29195,16,655}, {29206,16,10}, {29214,16,329},
-{5048,16,4}, {29233,24,290}, {29236,28,11}, {29257,30,7},
-{29264,31,7}, {29274,32,147}, {29286,32,4}, {29304,40,291},
-{29307,0,656}, {29320,0,480}, {29336,0,481}, {29345,0,482},
-{29360,0,484}, {25869,1,656}, {29375,1,480}, {29379,1,481},
-{25561,1,482}, {29391,1,414}, {29408,1,415}, {29420,0,10},
-{29426,8,319}, {5036,16,10}, {5042,24,10}, {5048,32,10},
-{5194,0,286}, {15005,0,488}, {29435,0,489}, {6485,0,490},
-{15017,0,491}, {15030,0,505}, {15043,0,506}, {15052,0,507},
-{15058,0,508}, {15068,0,509}, {15075,0,510}, {8074,0,511},
-{15011,0,512}, {15107,0,513}, {15123,0,514}, {15133,0,515},
-{15149,0,516}, {15005,0,488}, {29442,0,489}, {29451,0,657},
-{29459,0,505}, {29470,0,658}, {15087,0,511}, {29481,0,512},
-{29492,0,659}, {29500,0,660}, {15005,0,488}, {17294,0,489},
-{19961,0,657}, {29459,0,505}, {29470,0,658}, {15087,0,511},
-{19986,0,661}, {29510,0,662}, {15005,0,488}, {8074,0,663},
-{29523,0,491}, {29459,0,505}, {29470,0,658}, {15087,0,511},
-{29481,0,512}, {29531,0,664}, {29236,0,665}, {7126,0,666},
-{29543,0,660}, {15005,0,488}, {19961,0,667}, {29459,0,505},
-{29470,0,658}, {15087,0,511}, {19986,0,661}, {29556,0,662},
-{19454,0,488}, {8074,0,667}, {29459,0,505}, {29470,0,658},
-{15087,0,511}, {29481,0,512}, {29531,0,664}, {7126,0,668},
-{29574,0,660}, {15005,0,488}, {15011,0,489}, {15017,0,490},
-{15030,0,491}, {29459,0,505}, {29470,0,658}, {15087,0,511},
-{29481,0,512}, {15107,0,513}, {8074,0,669}, {29590,0,670},
-{29603,0,671}, {29616,0,672}, {29628,0,673}, {29646,0,674},
-{29656,0,675}, {29662,0,676}, {29028,0,677}, {29668,0,678},
-{29375,0,679}, {29678,0,680}, {15075,0,681}, {29693,0,682},
-{29701,0,683}, {6930,0,684}, {29708,0,685}, {29718,0,686},
-{29732,0,687}, {29745,0,688}, {29759,0,689}, {29775,0,690},
-{29796,0,691}, {29820,0,692}, {29834,0,693}, {29843,0,694},
-{29860,0,695}, {29873,0,696}, {29887,0,575}, {29470,0,697},
-{29906,0,698}, {29925,2,575}, {29732,2,699}, {29942,2,700},
-{6930,2,701}, {29953,2,702}, {29969,0,54}, {29985,8,703},
-{29994,16,329}, {30004,24,138}, {30029,40,639}, {9293,68,9},
-{30045,72,9}, {30060,76,9}, {9315,80,9}, {30082,84,9},
-{30099,88,9}, {30115,92,9}, {30138,96,9}, {30157,100,9},
-{30172,104,704}, {30189,112,11}, {30203,114,11}, {30217,116,9},
-{30232,120,9}, {6930,124,383}, {6026,132,158}, {30247,136,329},
-{30261,0,656}, {30276,0,480}, {30294,0,481}, {30303,0,482},
-{30325,0,414}, {30335,0,415}, {30357,1,408}, {30371,1,705},
-{7126,1,480}, {30384,1,576}, {30397,2,706}, {30412,3,408},
-{30424,3,409}, {30434,3,410}, {30450,3,411}, {28926,0,296},
-{28929,8,707}, {28939,16,707}, {28950,24,10}, {28962,32,10},
-{5194,40,297}, {30460,48,54}, {30469,56,298}, {7908,64,300},
-{30472,72,708}, {30489,72,709}, {30500,80,655}, {30518,88,655},
-{30536,96,138}, {30546,112,499}, {9895,0,710}, {29834,0,711},
-{30558,0,712}, {30566,0,713}, {29470,0,714}, {6930,0,715},
-{30576,0,516}, {15323,0,716}, {30590,0,694}, {30602,0,695},
-{30613,0,717}, {6930,0,718}, {30629,0,719}, {30637,0,720},
-{30652,0,721}, {15075,0,722}, {29873,0,723}, {25962,0,507},
-{6930,0,508}, {30660,0,509}, {30677,0,724}, {25118,0,725},
-{30696,0,726}, {25217,0,727}, {28926,0,296}, {28929,8,707},
-{28939,16,707}, {28950,24,10}, {28962,32,10}, {5194,40,297},
-{30460,48,54}, {30469,56,298}, {30714,0,9}, {30724,4,9},
-{30737,8,9}, {30747,12,9}, {30756,16,728}, {30761,24,329},
-{30782,32,9}, {30802,36,9}, {30816,40,9}, {30844,44,9},
-{30858,48,9}, {30873,52,9}, {30884,56,9}, {30902,60,9},
-{29098,64,9}, {30925,72,730}, {30962,80,732}, {30990,88,732},
-{31018,96,9}, {31044,100,9}, {31074,104,528}, {31094,112,9},
-{31127,120,733}, {31152,1144,9}, {31190,1152,734}, {28926,0,292},
-{15005,0,488}, {6930,0,489}, {31220,0,490}, {31227,0,491},
-{29470,0,735}, {31234,0,736}, {31238,0,737}, {19454,0,488},
-{31256,0,738}, {31269,0,660}, {31278,0,142}, {31291,40,739},
-{8074,40,740}, {31303,40,741}, {31330,48,329}, {31339,56,329},
-{31352,0,742}, {31364,8,655}, {31379,16,708}, {31400,16,709},
-{31415,24,9}, {31432,32,437}, {31453,32,9}, {5194,40,303},
-{31464,44,9}, {31479,48,9}, {28926,56,305}, {28929,64,744},
-{28939,72,744}, {7682,80,138}, {7746,96,10}, {7724,104,10},
-{31518,0,746}, {26641,8,329}, {25550,16,329}, {31563,24,329},
-{31576,32,329}, {17433,32,9}, {31586,40,329}, {19860,48,747},
-{31518,0,9}, {26641,4,9}, {25550,8,9}, {31563,12,9},
-{31576,16,9}, {17433,16,9}, {31586,20,9}, {19860,24,9},
-{31607,0,749}, {5048,296,54}, {10451,304,751}, {9488,312,9},
-{31631,320,329}, {31646,328,329}, {6026,336,9}, {31660,0,748},
-{13950,8,329}, {31670,16,9}, {18960,0,499}, {14846,8,752},
-{31680,8,386}, {31690,0,5}, {14846,8,5}, {31703,8,329},
-{5048,16,54}, {31714,24,7}, {31724,25,7}, {31735,26,7},
-{6026,27,7}, {31744,32,754}, {31788,32,329}, {8315,40,329},
-{31806,48,201}, {31811,0,138}, {31820,16,329}, {12227,24,11},
-{7126,26,11}, {31841,0,174}, {31853,0,756}, {17449,0,757},
-{7121,8,235}, {7135,24,4}, {31903,0,499}, {7126,8,10},
-{31920,0,9}, {31936,4,9}, {31955,8,9}, {31980,16,329},
-{7126,24,10}, {32009,0,136}, {32022,8,235}, {32033,24,9},
-{6026,28,9}, {31811,0,138}, {7121,16,235}, {32053,32,329},
-{8614,40,7}, {32067,44,9}, {32088,48,9}, {32109,52,9},
-{32134,56,9}, {32159,64,183}, {32168,176,54}, {32177,184,9},
-{32181,192,138}, {8995,0,11}, {32194,2,7}, {32210,2,408},
-{32226,2,409}, {32245,2,410}, {32262,2,480}, {32279,2,481},
-{32299,2,482}, {32316,2,414}, {32340,2,415}, {32353,4,9},
-{32368,8,9}, {32386,12,62}, {32401,28,9}, {32417,32,9},
-{32430,36,321}, {32439,40,9}, {32462,44,9}, {32488,48,391},
-{32502,56,391}, {32516,64,391}, {32531,72,391}, {32547,80,391},
-{32562,88,391}, {32580,96,391}, {32599,104,391}, {19614,0,10},
-{32620,8,9}, {32630,8,362}, {32648,8,363}, {6159,8,758},
-{32664,0,7}, {32686,1,7}, {32711,2,7}, {32725,3,7},
-{32734,3,408}, {32754,3,409}, {32773,3,410}, {32789,3,480},
-{32817,3,481}, {27966,3,759}, {32846,8,329}, {32853,16,329},
-{32870,24,760}, {32874,32,761}, {32892,40,329}, {32906,48,329},
-{32918,56,762}, {32930,64,329}, {32947,72,329}, {32955,80,9},
-{32973,80,362}, {32986,80,363}, {33006,80,364}, {33022,80,443},
-{33038,80,444}, {33054,80,763}, {33068,88,329}, {33088,88,329},
-{33106,96,382}, {33121,100,9}, {33140,104,329}, {33150,112,9},
-{33170,120,329}, {33180,128,383}, {33194,136,329}, {33219,144,329},
-{33239,152,764}, {33264,160,329}, {33281,168,329}, {33297,176,329},
-{33318,184,9}, {33337,188,9}, {33350,192,136}, {33373,200,10},
-{33392,208,10}, {33410,216,10}, {33441,224,10}, {33472,232,9},
-{33486,236,9}, {33507,240,764}, {33520,248,329}, {33541,256,329},
-{33562,264,9}, {33581,272,762}, {33592,280,9}, {33607,284,9},
-{33622,288,11}, {33636,290,11}, {33649,292,9}, {33662,296,9},
-{33677,300,9}, {33704,304,9}, {33731,312,10}, {33757,320,765},
-{33773,560,391}, {33796,568,329}, {33815,576,766}, {9488,704,9},
-{33838,712,234}, {33853,720,234}, {33872,728,329}, {33882,736,329},
-{33896,744,235}, {33907,760,768}, {33954,768,770}, {34002,776,768},
-{34037,784,770}, {34062,792,10}, {34081,800,772}, {34112,808,138},
-{34124,824,329}, {34134,832,602}, {34148,848,9}, {34161,856,329},
-{34181,864,329}, {34198,872,329}, {34211,880,329}, {34228,888,9},
-{34241,888,362}, {34260,888,363}, {34282,888,758}, {32664,0,7},
-{32686,1,7}, {32711,2,7}, {32725,3,7}, {32734,3,408},
-{32754,3,409}, {32773,3,410}, {32789,3,480}, {32817,3,481},
-{27966,3,759}, {32846,4,9}, {32853,8,9}, {32870,12,9},
-{32874,16,9}, {32892,20,9}, {32906,24,9}, {32918,28,9},
-{32930,32,9}, {32947,36,9}, {32955,40,9}, {32973,40,362},
-{32986,40,363}, {33006,40,364}, {33022,40,443}, {33038,40,444},
-{33054,40,763}, {33068,44,9}, {33088,44,9}, {33106,48,382},
-{33121,52,9}, {33140,56,9}, {33150,60,9}, {33170,64,9},
-{33180,68,383}, {33194,76,9}, {33219,80,9}, {33239,84,9},
-{33264,88,9}, {33281,92,9}, {33297,96,9}, {33318,100,9},
-{33337,104,9}, {33350,112,136}, {33373,120,9}, {33392,124,9},
-{33410,128,9}, {33441,132,9}, {33472,136,9}, {33486,140,9},
-{33507,144,9}, {33520,148,9}, {33541,152,9}, {33562,156,9},
-{33581,160,9}, {33592,164,9}, {33607,168,9}, {33622,172,11},
-{33636,174,11}, {33649,176,9}, {33662,180,9}, {33677,184,9},
-{33704,188,9}, {33731,192,9}, {33757,196,773}, {33773,332,9},
-{33796,336,9}, {33815,340,766}, {9488,468,9}, {33838,472,234},
-{33853,480,234}, {33872,488,9}, {33882,492,9}, {33896,496,226},
-{33907,504,9}, {33954,508,9}, {34002,512,9}, {34037,516,9},
-{34062,520,9}, {34081,524,9}, {34112,528,14}, {34124,536,9},
-{34134,540,602}, {34148,556,9}, {34161,560,9}, {34181,564,9},
-{34198,568,9}, {34211,572,9}, {34228,576,9}, {34241,576,362},
-{34260,576,363}, {34282,576,758}, {8995,0,9}, {34299,4,7},
-{34311,8,329}, {34320,16,138}, {34342,32,138}, {34366,48,138},
-{34398,64,329}, {34414,72,7}, {34433,80,329}, {34450,0,9},
-{15398,8,10}, {34463,16,774}, {34467,0,10}, {34476,8,10},
-{32430,0,321}, {34486,8,112}, {34496,8,10}, {34509,64,4},
-{34523,68,4}, {34539,72,4}, {34553,76,4}, {34580,80,10},
-{34591,128,9}, {34601,192,4}, {34612,256,764}, {34625,264,4},
-{34642,320,775}, {34652,0,9}, {16618,0,776}, {34591,0,376},
-{16958,0,777}, {32430,0,386}, {34659,4,9}, {34667,8,499},
-{15926,8,11}, {34681,10,11}, {34693,0,329}, {32177,8,9},
-{32430,12,9}, {34696,16,10}, {32177,0,4}, {34710,4,4},
-{34725,8,4}, {34739,16,10}, {34753,24,9}, {34765,28,9},
-{34776,32,10}, {34787,0,314}, {34799,0,326}, {34811,0,7},
-{34825,4,9}, {34299,8,7}, {34839,16,10}, {34849,24,136},
-{34866,0,779}, {34887,8,779}, {14647,0,11}, {19090,2,7},
-{7126,3,7}, {34889,0,781}, {34917,8,10}, {34930,16,10},
-{34944,24,10}, {34958,32,783}, {34995,40,324}, {35006,44,9},
-{35023,48,7}, {35041,49,7}, {35058,50,7}, {7126,51,7},
-{35074,52,9}, {35086,56,10}, {35101,64,4}, {35121,72,195},
-{35142,104,105}, {35156,168,4}, {35171,176,199}, {35181,192,199},
-{35191,208,785}, {35216,216,787}, {35253,224,789}, {35274,232,791},
-{35306,240,9}, {35314,244,9}, {35334,248,9}, {35348,252,9},
-{27024,0,10}, {35364,8,10}, {35369,0,10}, {35387,0,329},
-{35406,0,792}, {35425,0,490}, {35439,0,2}, {35457,0,5},
-{25497,0,593}, {35476,8,5}, {35491,16,121}, {35505,0,793},
-{35510,0,794}, {19788,0,793}, {19782,8,793}, {35519,16,10},
-{35531,16,643}, {35539,16,408}, {35543,0,9}, {14369,8,528},
-{14749,0,795}, {31680,8,4}, {35556,12,4}, {35571,16,329},
-{35584,24,329}, {35598,32,10}, {5189,0,11}, {12227,2,11},
-{35608,8,762}, {35624,16,138}, {35641,32,9}, {12156,36,9},
-{6026,40,9}, {35652,44,11}, {35678,46,11}, {6026,0,11},
-{8995,2,11}, {15179,4,9}, {7932,8,225}, {35690,0,9},
-{8995,4,9}, {6026,8,9}, {35704,12,9}, {35715,16,329},
-{35729,24,9}, {35742,32,329}, {35756,40,329}, {35771,48,329},
-{35785,56,40}, {35802,80,235}, {35810,96,235}, {35824,112,235},
-{35836,128,329}, {35848,136,9}, {35858,140,9}, {35868,144,9},
-{35875,148,9}, {35882,152,9}, {35894,156,9}, {35906,160,9},
-{35920,164,9}, {35932,168,9}, {35948,176,235}, {35960,192,235},
-{35972,208,235}, {35982,224,235}, {35994,240,796}, {36012,1008,10},
-{36028,1016,10}, {36047,0,329}, {36058,8,329}, {6936,16,329},
-{28929,24,329}, {28939,32,329}, {7674,40,797}, {36067,0,329},
-{36085,8,329}, {36100,16,329}, {36119,0,7}, {36128,1,7},
-{18508,2,11}, {6485,4,9}, {14647,8,9}, {36133,12,9},
-{36138,16,9}, {31352,0,742}, {36143,8,9}, {15351,12,214},
-{36161,16,10}, {36184,24,10}, {36198,32,329}, {36211,32,799},
-{36237,40,54}, {28926,48,306}, {7908,56,307}, {36249,64,655},
-{36262,72,800}, {36270,0,801}, {36292,0,450}, {36318,0,451},
-{36329,0,463}, {36340,0,464}, {36359,0,465}, {36373,0,453},
-{36381,0,356}, {36393,0,802}, {36415,0,455}, {36424,0,456},
-{6930,0,386}, {15386,0,329}, {36143,8,9}, {36184,16,136},
-{36438,24,9}, {36454,28,9}, {31352,32,742}, {30489,40,709},
-{36470,48,803}, {36485,56,804}, {36503,0,232}, {36518,27,7},
-{19566,0,10}, {36534,8,10}, {36542,16,10}, {10527,0,806},
-{36119,0,7}, {36584,1,7}, {36602,2,222}, {36622,8,382},
-{36635,0,329}, {36639,8,9}, {36650,0,9}, {36659,8,807},
-{36667,16,808}, {13957,0,809}, {25497,0,810}, {36672,0,243},
-{36681,0,242}, {36689,0,244}, {16948,0,10}, {36699,8,10},
-{8995,0,11}, {35690,2,11}, {14369,8,377}, {8995,0,11},
-{35690,2,11}, {14369,4,9}, {31352,0,742}, {31364,8,655},
-{31400,16,709}, {31415,24,9}, {31432,32,437}, {31453,32,9},
-{5194,40,303}, {31464,44,9}, {31479,48,9}, {36706,0,9},
-{15255,0,776}, {36721,0,811}, {36739,0,812}, {36760,0,384},
-{36779,0,360}, {36801,0,454}, {8633,0,813}, {19830,0,170},
-{36818,56,329}, {36837,64,21}, {36846,80,329}, {36862,88,329},
-{36888,96,442}, {36912,104,9}, {36927,108,9}, {36956,112,329},
-{36972,120,329}, {36988,128,814}, {37003,232,815}, {37016,256,329},
-{37030,264,9}, {37044,268,9}, {37069,272,816}, {13832,704,4},
-{37085,712,818}, {37141,720,819}, {37152,744,9}, {37164,752,59},
-{37176,2008,21}, {37189,2024,329}, {37212,2032,9}, {37225,2036,9},
-{37238,2040,329}, {37257,2048,820}, {37273,2544,821}, {37289,4408,822},
-{37301,4640,329}, {37313,4648,329}, {37327,4656,329}, {37337,4664,329},
-{37345,4672,329}, {37357,4680,329}, {37367,4688,9}, {37383,4696,235},
-{37403,4712,823}, {37423,5240,329}, {37441,5248,824}, {37450,5760,138},
-{37459,5776,329}, {37463,5784,329}, {37480,5792,825}, {37494,5808,9},
-{37508,5816,826}, {37524,5904,64}, {37535,5920,329}, {37549,5928,329},
-{37562,5936,329}, {37575,5944,329}, {37587,5952,9}, {37601,5956,197},
-{37623,5956,9}, {37643,5956,7}, {37656,5957,7}, {37669,5958,7},
-{26503,5959,7}, {37682,5960,9}, {37703,5968,329}, {37719,5976,329},
-{37734,5984,9}, {37754,5992,329}, {37773,6000,10}, {37787,6008,329},
-{37802,6016,764}, {37820,6024,329}, {37839,6032,329}, {37851,6040,9},
-{37865,6044,9}, {37881,6048,329}, {33872,6056,329}, {37890,6064,9},
-{37910,6072,329}, {37935,6080,828}, {37965,6088,329}, {37973,6096,329},
-{37992,6104,329}, {38010,6112,329}, {38030,6120,9}, {38047,6124,11},
-{38061,6124,829}, {38079,6126,11}, {38092,6126,575}, {38106,6126,699},
-{38119,6126,700}, {38132,6126,701}, {38149,6126,652}, {38169,6126,830},
-{12934,6126,831}, {38184,6126,832}, {38201,6126,833}, {38222,6126,834},
-{38243,6126,835}, {38257,6126,836}, {38274,6128,329}, {38296,6136,329},
-{38317,6144,329}, {31680,6152,9}, {38333,6156,9}, {38345,6160,329},
-{19830,0,171}, {36818,28,9}, {36837,32,22}, {36846,40,9},
-{36862,44,9}, {36888,48,9}, {36912,52,9}, {36927,56,9},
-{36956,60,9}, {36972,64,9}, {36988,68,814}, {37003,172,815},
-{37016,192,9}, {37030,196,9}, {37044,200,9}, {37069,204,837},
-{13832,420,4}, {37085,424,9}, {37141,428,838}, {37152,464,9},
-{37164,468,60}, {37176,1716,22}, {37189,1724,9}, {37212,1728,9},
-{37225,1732,9}, {37238,1736,9}, {37257,1740,839}, {37273,1988,840},
-{37289,2920,841}, {37301,3036,9}, {37313,3040,9}, {37327,3044,9},
-{37337,3048,9}, {37345,3052,9}, {37357,3056,9}, {37367,3060,9},
-{37383,3064,226}, {37403,3072,823}, {37423,3596,9}, {37441,3600,842},
-{37450,3856,14}, {37459,3864,9}, {37463,3868,9}, {37480,3872,383},
-{37494,3880,9}, {37508,3884,843}, {37524,3920,64}, {37535,3936,9},
-{37549,3940,9}, {37562,3944,9}, {37575,3948,9}, {37587,3952,9},
-{37601,3956,197}, {37623,3956,9}, {37643,3956,7}, {37656,3957,7},
-{37669,3958,7}, {26503,3959,7}, {37682,3960,9}, {37703,3964,9},
-{37719,3968,9}, {37734,3972,9}, {37754,3976,9}, {37773,3980,9},
-{37787,3984,9}, {37802,3988,9}, {37851,3992,9}, {37865,3996,9},
-{37881,4000,9}, {33872,4004,9}, {37890,4008,9}, {37910,4012,9},
-{37935,4016,9}, {37965,4020,9}, {37973,4024,9}, {37992,4028,9},
-{38010,4032,9}, {38030,4036,9}, {38047,4040,11}, {38061,4040,829},
-{38079,4042,11}, {38092,4042,575}, {38106,4042,699}, {38119,4042,700},
-{38132,4042,701}, {38149,4042,652}, {38169,4042,830}, {12934,4042,831},
-{38184,4042,832}, {38201,4042,833}, {38222,4042,834}, {38243,4042,835},
-{38257,4042,836}, {38274,4044,9}, {38296,4048,9}, {38317,4052,9},
-{31680,4056,9}, {38333,4060,9}, {38345,4064,9}, {38362,0,233},
-{38374,16,139}, {38382,24,139}, {38399,32,139}, {38413,40,136},
-{38428,48,334}, {38438,56,139}, {38449,64,217}, {38460,88,216},
-{9488,116,9}, {38472,120,9}, {38490,124,9}, {38509,128,9},
-{38524,132,9}, {38539,136,9}, {38556,140,9}, {38574,144,807},
-{38588,152,807}, {38603,160,329}, {38616,168,528}, {38628,176,845},
-{38645,184,327}, {35406,188,325}, {38655,192,9}, {38666,196,7},
-{38677,200,9}, {38697,204,9}, {38713,208,847}, {38756,216,139},
-{38780,224,221}, {38788,496,221}, {38806,768,849}, {31646,776,329},
-{38870,784,10}, {38883,0,850}, {38897,0,851}, {38908,8,139},
-{28533,0,10}, {5194,0,240}, {25508,0,9}, {28542,4,9},
-{8995,0,11}, {35690,2,11}, {14369,8,852}, {38925,0,104},
-{38940,24,391}, {38954,32,329}, {38968,40,9}, {8816,48,329},
-{8165,56,329}, {38989,64,633}, {39007,0,11}, {39019,2,11},
-{39030,4,7}, {15255,5,7}, {39038,6,11}, {39050,8,9},
-{39062,12,11}, {8633,14,11}, {39076,16,9}, {39087,20,11},
-{27502,22,11}, {7311,24,9}, {39100,28,9}, {39111,32,393},
-{39126,160,853}, {28334,416,854}, {39139,0,10}, {5184,8,9},
-{39155,12,362}, {39169,16,855}, {14358,0,9}, {5184,4,9},
-{25508,0,9}, {28542,4,9}, {25508,0,9}, {28542,4,4},
-{14400,0,856}, {18485,0,857}, {29500,0,858}, {39178,8,488},
-{39189,8,489}, {7126,8,859}, {36699,8,860}, {14400,0,856},
-{18485,0,861}, {39178,8,488}, {39189,8,489}, {7126,8,657},
-{29500,8,492}, {14400,0,856}, {18485,0,861}, {39178,8,488},
-{7126,8,667}, {29500,8,492}, {39194,0,401}, {39204,0,329},
-{39217,0,4}, {39226,0,329}, {39241,0,391}, {39256,8,329},
-{39271,0,246}, {39294,0,136}, {39309,0,862}, {39323,0,104},
-{18817,32,436}, {39340,40,377}, {7214,48,138}, {39356,64,863},
-{39377,64,9}, {39388,72,337}, {28515,0,100}, {18739,0,248},
-{9474,0,329}, {39407,0,865}, {39444,8,9}, {39452,16,11},
-{39467,18,11}, {39479,24,9}, {39407,0,865}, {39444,8,9},
-{7126,16,11}, {39467,18,11}, {18516,24,867}, {39407,0,865},
-{39444,8,9}, {7126,16,11}, {39467,18,11}, {18516,24,869},
-{8995,0,9}, {32177,8,9}, {28915,16,136}, {8995,0,9},
-{14225,8,381}, {39546,16,317}, {39567,24,9}, {8995,0,9},
-{39577,8,9}, {8995,0,9}, {39546,8,317}, {8995,0,9},
-{39546,8,317}, {5653,16,337}, {39594,24,329}, {39607,24,9},
-{39620,24,7}, {39636,25,7}, {8995,0,9}, {39648,8,329},
-{39655,16,9}, {39668,24,9}, {8995,0,9}, {8995,0,9},
-{39676,8,318}, {39695,0,9}, {39714,8,9}, {39732,16,9},
-{39746,24,329}, {8995,0,870}, {32177,8,9}, {28915,16,136},
-{39695,0,9}, {39714,8,9}, {39763,16,9}, {39746,24,329},
-{39777,0,9}, {8995,8,9}, {39777,0,9}, {8315,8,329},
-{8208,0,405}, {8816,8,400}, {39797,0,872}, {8995,0,9},
-{39821,8,329}, {39830,16,874}, {39866,24,9}, {5189,0,315},
-{39880,0,355}, {5184,8,11}, {17433,10,11}, {39894,16,876},
-{39915,24,329}, {39937,0,878}, {39971,0,880}, {40028,0,9},
-{14369,8,329}, {14358,16,9}, {8995,24,9}, {5048,0,7},
-{40039,0,310}, {40046,0,311}, {40061,8,9}, {40070,0,7},
-{7126,1,568}, {5189,8,316}, {22711,0,326}, {40077,0,882},
-{40107,0,9}, {40121,0,228}, {5189,8,322}, {25502,16,194},
-{40145,24,312}, {40158,0,884}, {40195,8,884}, {40224,0,10},
-{40235,8,329}, {40244,16,9}, {14369,24,329}, {40255,0,329},
-{40265,8,329}, {40275,16,329}, {40285,24,329}, {40295,0,250},
-{40302,0,252}, {40317,0,251}, {40328,0,263}, {40344,0,261},
-{40362,0,283}, {40369,0,280}, {40375,0,254}, {40390,0,258},
-{40398,0,270}, {40413,0,268}, {40424,0,273}, {40440,0,257},
-{40448,0,282}, {40452,0,262}, {40464,0,253}, {15011,0,253},
-{40469,0,266}, {40481,0,255}, {40497,0,276}, {40513,0,256},
-{40523,0,264}, {40537,0,260}, {40549,0,265}, {40561,0,260},
-{40571,0,281}, {40583,0,277}, {40601,0,266}, {40614,0,271},
-{40633,0,272}, {40077,0,279}, {40660,0,267}, {40665,0,269},
-{40686,0,275}, {40694,0,259}, {40700,0,259}, {40709,0,278},
-{40718,0,274}, {40726,0,236}, {7214,0,138}, {40730,0,148},
-{5196,0,149}, {40735,0,10}, {40740,0,150}, {40746,0,151},
-{40751,0,152}, {15179,0,153}, {40759,0,154}, {40765,0,10},
-{9054,0,341}, {5036,0,10}, {40778,0,333}, {25497,0,329},
-{40795,0,223}, {40808,0,329}, {40821,0,9}, {5042,0,10},
-{40829,0,655}, {40843,0,10}, {7135,0,11}, {40854,0,6},
-{40877,2,11}, {40888,0,289}, {7135,0,11}, {40891,2,145},
-{40894,0,885}, {8074,0,712}, {40903,0,713}, {40920,0,886},
-{36249,0,887}, {22081,0,888}, {40735,0,10}, {17522,0,329},
-{40891,0,166}, {40888,0,167}, {6026,0,155}, {40934,0,9},
-{40944,0,9}, {40968,0,9}, {40993,4,4}, {41016,4,353},
-{8074,4,889}, {41041,4,467}, {41050,4,468}, {41062,8,891},
-{41103,8,893}, {40888,0,294}, {6936,0,707}, {35531,0,894},
-{40934,0,10}, {41143,0,160}, {41152,0,10}, {41163,0,162},
-{6936,0,646}, {35531,0,894}, {41173,0,9}, {41184,0,161},
-{41194,0,7}, {41205,1,7}, {10798,2,7}, {41212,3,7},
-{41194,0,776}, {5189,0,895}, {19562,0,896}, {19566,0,453},
-{41221,0,384}, {41231,0,360}, {41238,0,454}, {41247,0,455},
-{41258,0,456}, {41212,0,386}, {40934,0,9}, {41270,0,156},
-{41286,0,9}, {9991,0,9}, {6936,0,744}, {35531,0,894},
-{41302,0,499}, {36454,0,10}, {41318,0,329}, {41332,0,898},
-{41379,0,408}, {41389,0,409}, {41403,0,410}, {41418,0,480},
-{41439,0,576}, {41444,0,31}, {41452,0,33}, {41464,0,34},
-{41473,0,30}, {41482,0,24}, {41492,0,382}, {41500,0,387},
+{5249,0,9}, {5255,4,9}, {5261,0,54}, {5266,8,139},
+{5279,24,10}, {5299,0,9}, {5305,8,339}, {5313,8,10},
+{5323,0,233}, {5333,16,4}, {5345,20,9}, {5352,24,9},
+{5363,28,9}, {5368,0,7}, {5374,1,7}, {5388,2,11},
+{5397,4,9}, {5402,8,334}, {5407,0,319}, {5299,0,9},
+{5409,4,9}, {5414,0,340}, {5428,8,340}, {5414,0,9},
+{5428,4,9}, {5441,0,85}, {5446,1432,341}, {5458,1480,139},
+{5469,1496,139}, {5478,1512,139}, {5496,1528,55}, {5508,1536,139},
+{5526,1552,342}, {5540,1560,9}, {5558,1564,9}, {5567,1568,343},
+{5576,1576,54}, {5585,1584,344}, {5599,1592,9}, {5612,1596,9},
+{5627,1600,343}, {5638,1608,345}, {5650,1616,214}, {5667,1632,347},
+{5701,1640,9}, {5723,1644,9}, {5742,1648,343}, {5753,1656,54},
+{5766,1664,139}, {5781,1680,139}, {5796,1696,139}, {5812,1712,11},
+{5828,1714,11}, {5844,1716,9}, {5853,1720,9}, {5866,1728,348},
+{5877,1736,9}, {5896,1744,137}, {5911,1752,244}, {5924,1768,244},
+{5937,1784,244}, {5950,1800,9}, {5964,1804,9}, {5982,1808,4},
+{5998,1816,350}, {6041,1824,351}, {6054,2848,9}, {6071,2856,353},
+{6088,2864,339}, {6096,2872,7}, {6103,2880,354}, {6118,2888,37},
+{6139,2928,7}, {6152,2932,9}, {6163,2936,139}, {6182,2952,139},
+{6203,2968,356}, {6239,2976,9}, {6245,2984,139}, {6261,3000,9},
+{6272,3008,358}, {6284,3016,9}, {6302,3020,4}, {6321,3024,344},
+{6334,3032,344}, {6348,3040,137}, {6362,0,11}, {5299,2,11},
+{5409,4,9}, {6372,0,9}, {6383,8,361}, {5402,0,9},
+{6406,8,339}, {6422,16,363}, {6451,24,340}, {6461,32,139},
+{6239,48,364}, {6473,48,365}, {6484,56,340}, {6493,64,366},
+{6500,72,139}, {6516,0,9}, {6525,4,364}, {6534,4,367},
+{6547,4,368}, {6554,4,369}, {6567,4,370}, {6582,4,371},
+{6599,4,372}, {6611,8,373}, {6624,8,374}, {6637,8,375},
+{6645,16,28}, {6653,16,9}, {6661,24,376}, {6670,32,377},
+{6678,40,9}, {6686,48,54}, {6698,56,344}, {6704,56,4},
+{6716,64,9}, {6725,72,339}, {6735,80,378}, {6745,88,380},
+{6783,96,16}, {6794,112,382}, {6825,112,9}, {6833,112,9},
+{6845,120,139}, {6859,120,139}, {6875,136,384}, {6888,168,137},
+{6905,176,11}, {6919,178,11}, {6938,180,9}, {6957,184,385},
+{6970,184,386}, {6990,184,387}, {6239,184,365}, {6999,192,388},
+{7011,200,139}, {7026,216,139}, {7042,216,389}, {7049,232,391},
+{7073,240,25}, {7081,256,25}, {7089,272,20}, {7105,280,391},
+{7125,288,392}, {6653,0,9}, {6661,8,376}, {6670,16,377},
+{6678,24,9}, {5261,0,54}, {6698,8,344}, {7137,16,376},
+{6362,0,11}, {5299,2,11}, {5409,4,393}, {6362,0,11},
+{6239,2,11}, {6348,4,137}, {7143,12,9}, {7149,16,9},
+{7156,20,394}, {7169,28,32}, {7188,28,394}, {5313,36,20},
+{7200,44,9}, {7209,48,9}, {7215,52,364}, {7226,52,395},
+{7236,52,396}, {7253,52,397}, {7259,56,9}, {7271,60,9},
+{7287,64,9}, {7303,68,9}, {7311,72,11}, {7322,74,11},
+{7334,76,398}, {6678,0,9}, {6670,8,377}, {6362,0,11},
+{7339,2,11}, {5249,4,9}, {5255,8,9}, {7348,12,9},
+{7363,16,9}, {7380,20,221}, {6362,0,11}, {7311,2,11},
+{7391,4,9}, {7402,8,9}, {5402,12,9}, {6239,16,11},
+{7143,18,11}, {7334,20,398}, {7407,0,373}, {6516,0,399},
+{7418,8,36}, {6653,8,9}, {6661,16,376}, {7311,24,11},
+{7334,26,398}, {6653,0,9}, {6661,8,400}, {7311,16,11},
+{7334,18,398}, {7427,0,139}, {7437,16,9}, {7445,24,402},
+{7459,32,340}, {7469,0,10}, {7476,8,10}, {7483,16,10},
+{7490,24,10}, {7497,32,10}, {7504,40,10}, {7511,48,9},
+{7524,52,9}, {7530,56,11}, {7536,58,11}, {7542,60,11},
+{7548,62,11}, {7554,64,11}, {7560,66,11}, {7566,68,9},
+{7573,72,10}, {7577,80,10}, {7581,88,10}, {7585,96,10},
+{7589,104,10}, {7593,112,10}, {7597,120,10}, {7601,128,10},
+{7605,136,10}, {7609,144,10}, {7613,152,10}, {7617,160,10},
+{7621,168,10}, {7625,176,10}, {7629,184,10}, {7632,192,10},
+{7635,200,10}, {7639,208,10}, {7643,216,10}, {7647,224,10},
+{7651,232,10}, {7655,240,10}, {7659,248,10}, {7663,256,246},
+{7671,256,403}, {7678,288,404}, {7685,416,141}, {7690,432,141},
+{7695,448,141}, {7700,464,141}, {7705,480,141}, {7710,496,141},
+{7715,512,141}, {7720,528,141}, {7725,544,141}, {7730,560,141},
+{7735,576,141}, {7741,592,141}, {7747,608,141}, {7753,624,141},
+{7759,640,141}, {7765,656,141}, {7771,768,405}, {7786,1184,10},
+{7800,1192,10}, {7813,1200,10}, {7829,1208,10}, {7847,1216,10},
+{7866,1224,10}, {7887,0,406}, {7895,8,139}, {7911,24,10},
+{7937,32,10}, {7959,40,10}, {7979,48,10}, {5407,56,302},
+{8002,60,9}, {8023,64,53}, {8035,72,4}, {8051,76,9},
+{8070,76,9}, {8084,80,408}, {8121,88,304}, {8124,104,10},
+{8136,112,139}, {8145,0,244}, {8153,16,340}, {8160,0,11},
+{8173,2,11}, {8186,4,7}, {8202,5,7}, {6239,6,11},
+{8221,8,11}, {8233,10,7}, {8247,11,7}, {8262,12,7},
+{8276,13,7}, {8287,14,409}, {8294,16,10}, {8303,24,10},
+{8322,32,10}, {5402,0,6}, {5397,2,11}, {7348,4,4},
+{8339,8,410}, {8352,16,411}, {8363,24,411}, {8378,32,412},
+{8389,40,414}, {6239,48,9}, {8405,52,9}, {8421,56,416},
+{8430,64,340}, {8446,72,9}, {8457,76,1}, {8467,80,294},
+{8473,152,9}, {8494,160,104}, {8506,200,106}, {8510,264,9},
+{8528,272,340}, {8547,280,108}, {8558,304,11}, {8569,306,11},
+{8576,312,418}, {7339,320,340}, {5261,0,4}, {5402,0,7},
+{8616,1,7}, {8626,1,7}, {8637,1,7}, {8655,1,419},
+{8664,1,420}, {8676,1,421}, {8689,1,422}, {8711,2,7},
+{5397,2,7}, {8716,2,7}, {8735,2,419}, {8748,2,420},
+{8763,2,421}, {7339,2,422}, {8780,3,7}, {8792,3,7},
+{8802,3,7}, {8817,3,419}, {8827,3,423}, {8833,3,420},
+{8846,3,424}, {8856,3,425}, {8865,3,425}, {8878,3,426},
+{8886,3,426}, {8897,4,4}, {8909,8,139}, {8339,0,410},
+{8922,8,402}, {5299,16,9}, {8932,24,244}, {8947,40,428},
+{8990,48,430}, {5402,0,6}, {5397,2,6}, {9029,8,411},
+{6239,16,9}, {9042,24,340}, {9054,32,9}, {9065,40,340},
+{9079,48,431}, {9095,56,244}, {9106,72,392}, {9123,80,433},
+{9156,88,402}, {9167,96,402}, {9181,104,402}, {9194,112,434},
+{9208,0,9}, {9215,8,435}, {9219,16,436}, {9228,24,9},
+{9234,32,437}, {9246,608,9}, {9258,616,139}, {9267,0,108},
+{9273,24,139}, {9282,40,139}, {9298,56,49}, {9306,160,137},
+{9320,168,137}, {9336,176,137}, {9360,184,137}, {9386,192,9},
+{9406,196,9}, {9421,200,9}, {9437,204,9}, {9462,208,137},
+{9486,216,137}, {9506,224,10}, {9528,232,10}, {9550,240,9},
+{9561,244,9}, {9580,248,100}, {9589,288,7}, {9603,296,439},
+{9633,304,9}, {9653,308,9}, {9672,312,340}, {9687,320,340},
+{9701,328,9}, {9711,332,9}, {9727,336,10}, {9746,344,10},
+{9766,352,10}, {9786,360,10}, {9804,368,10}, {9823,376,10},
+{9842,384,10}, {9861,392,10}, {9876,400,10}, {9898,408,10},
+{9916,416,10}, {9937,424,54}, {9954,432,139}, {9966,448,9},
+{9978,452,9}, {9987,0,119}, {9991,352,54}, {10003,360,137},
+{10014,368,137}, {10023,376,55}, {10038,384,340}, {10054,392,139},
+{10073,408,440}, {10091,424,440}, {10108,440,10}, {10121,448,442},
+{10154,456,444}, {10188,464,10}, {10204,472,10}, {10216,480,139},
+{10236,496,340}, {10246,504,340}, {10264,504,10}, {10283,504,445},
+{10302,512,446}, {10314,520,53}, {10320,528,10}, {10335,536,54},
+{10355,544,447}, {10372,552,447}, {10387,560,10}, {10403,568,448},
+{10419,576,340}, {10429,584,10}, {10450,592,10}, {10470,600,340},
+{10483,608,449}, {10487,616,340}, {10501,624,340}, {10520,632,9},
+{10527,636,9}, {10547,640,451}, {10582,648,340}, {10601,656,340},
+{10630,664,340}, {7143,672,340}, {10645,680,10}, {10664,688,340},
+{10674,696,340}, {10688,704,340}, {10700,712,340}, {10715,720,10},
+{10732,728,340}, {10740,736,452}, {9589,751,7}, {9273,752,139},
+{10754,768,340}, {10770,776,139}, {10785,792,340}, {10798,800,340},
+{10811,808,9}, {10825,812,9}, {10839,816,9}, {10866,820,4},
+{10887,824,453}, {10891,832,53}, {9727,840,137}, {9746,848,137},
+{9766,856,137}, {9786,864,137}, {9804,872,137}, {9823,880,137},
+{10905,888,10}, {10923,896,10}, {10940,904,340}, {10948,912,227},
+{10975,920,162}, {10978,1064,139}, {10993,1080,9}, {11011,1084,9},
+{11018,1084,373}, {11037,1084,374}, {11054,1084,375}, {11073,1084,454},
+{11093,1084,455}, {11113,1084,456}, {11130,1084,457}, {11156,1084,458},
+{11175,1084,459}, {11194,1084,460}, {11210,1084,461}, {11220,1084,462},
+{11237,1084,463}, {11257,1084,464}, {11276,1084,367}, {11298,1084,368},
+{11325,1084,369}, {11343,1084,370}, {11364,1084,371}, {11378,1084,465},
+{8569,1084,466}, {11395,1084,467}, {11415,1084,468}, {11438,1084,469},
+{11454,1084,470}, {11487,1084,471}, {11507,1084,472}, {6239,1088,9},
+{11537,1088,373}, {11552,1088,374}, {11567,1088,375}, {11582,1088,454},
+{11596,1088,455}, {11612,1088,456}, {11622,1088,457}, {11637,1088,458},
+{11648,1088,459}, {11659,1088,460}, {11675,1088,473}, {11699,1088,474},
+{11718,1088,475}, {11737,1088,476}, {11755,1088,464}, {11766,1088,367},
+{11783,1088,368}, {11804,1088,369}, {11820,1088,370}, {11837,1088,371},
+{11856,1088,465}, {11866,1088,466}, {11882,1088,467}, {11898,1088,468},
+{11909,1088,469}, {11928,1088,470}, {11944,1088,477}, {11962,1088,478},
+{11980,1088,479}, {12003,1092,4}, {12014,1096,173}, {12022,1160,15},
+{12034,1192,139}, {12054,1208,9}, {12079,1212,9}, {12106,1216,9},
+{12130,1224,481}, {12179,1232,10}, {12194,1240,10}, {12214,1248,10},
+{12242,1256,10}, {12257,1264,340}, {12276,0,139}, {6383,16,482},
+{12296,24,6}, {12308,26,11}, {12313,32,483}, {12327,40,352},
+{12344,48,193}, {12355,64,9}, {12369,68,9}, {12385,72,9},
+{12407,76,9}, {8846,80,340}, {12432,88,340}, {12440,88,10},
+{12462,96,10}, {12471,0,128}, {10003,872,137}, {12475,880,139},
+{10014,880,137}, {12003,896,4}, {12490,904,139}, {12504,904,340},
+{12522,912,340}, {12535,920,340}, {12550,920,447}, {12561,920,485},
+{12595,928,10}, {12615,936,139}, {12635,952,21}, {12639,968,123},
+{12657,968,123}, {12676,1000,209}, {12691,1008,139}, {12699,1024,10},
+{12711,1032,411}, {12726,1040,487}, {12757,1048,340}, {12775,1056,340},
+{12793,1064,139}, {10023,1080,55}, {12809,1088,54}, {12820,1096,9},
+{12836,1100,4}, {12851,1104,9}, {12868,1104,373}, {12879,1104,374},
+{12894,1104,375}, {12911,1104,454}, {7339,1104,455}, {12935,1104,456},
+{11718,1104,457}, {12957,1104,458}, {12973,1104,459}, {12992,1104,460},
+{13008,1104,488}, {13025,1104,489}, {13044,1104,367}, {13056,1104,368},
+{13077,1108,9}, {13100,1108,373}, {13115,1108,374}, {13135,1108,375},
+{13147,1108,454}, {13160,1108,455}, {13176,1108,490}, {13189,1108,458},
+{13203,1112,9}, {7143,1112,419}, {13222,1112,420}, {13242,1112,421},
+{13268,1112,491}, {13299,1112,492}, {13327,1112,493}, {13362,1112,425},
+{13394,1112,426}, {13425,1113,419}, {13453,1113,420}, {13486,1113,421},
+{13516,1113,491}, {13535,1113,492}, {13547,1113,493}, {13571,1113,425},
+{13602,1113,426}, {13630,1114,419}, {13663,1114,420}, {13693,1114,421},
+{13727,1114,491}, {13758,1114,494}, {8569,1114,495}, {13770,1115,7},
+{13791,1116,7}, {13810,1117,7}, {13837,1118,7}, {13854,1119,7},
+{13869,1120,10}, {13883,1128,340}, {13895,1128,9}, {13919,1136,139},
+{13937,1152,9}, {13955,1156,9}, {13968,1160,10}, {13980,1168,340},
+{14005,1176,232}, {14024,1184,9}, {14045,0,4}, {14059,4,9},
+{14074,8,496}, {14090,16,340}, {14107,24,9}, {14124,32,497},
+{14045,0,4}, {14059,4,9}, {14074,8,10}, {14090,16,10},
+{14107,24,9}, {14145,28,9}, {14124,32,497}, {14163,0,340},
+{14170,0,10}, {14176,0,498}, {14183,0,340}, {14170,0,10},
+{14187,0,499}, {14194,0,500}, {14202,0,501}, {14209,0,502},
+{14224,0,503}, {5299,0,10}, {14183,0,340}, {5299,0,4},
+{6698,8,344}, {14231,16,9}, {9267,24,108}, {14242,48,9},
+{5402,0,6}, {5397,2,6}, {9029,8,411}, {8421,16,416},
+{14250,24,340}, {14260,32,340}, {14271,40,504}, {14292,48,340},
+{14308,56,4}, {14320,64,348}, {14338,72,7}, {14352,73,7},
+{14366,74,7}, {14377,75,7}, {14389,76,7}, {14402,77,7},
+{14413,78,7}, {14425,79,7}, {6239,80,9}, {14438,88,244},
+{14447,104,137}, {14465,112,9}, {14473,116,9}, {14478,120,340},
+{5261,128,108}, {9267,152,108}, {14487,176,506}, {13968,184,10},
+{12691,192,139}, {14528,208,340}, {14548,0,9}, {14563,8,214},
+{14571,0,9}, {14578,8,10}, {14582,16,507}, {14571,0,9},
+{14578,4,9}, {14582,8,507}, {14589,0,233}, {14598,0,232},
+{14613,16,11}, {14619,18,11}, {14632,20,9}, {14647,24,9},
+{14660,24,9}, {14675,28,9}, {14686,32,9}, {14695,32,9},
+{5402,36,332}, {14706,40,9}, {5397,44,9}, {14710,48,402},
+{14719,48,402}, {14730,56,402}, {14735,56,402}, {7427,64,139},
+{14742,80,9}, {14761,84,9}, {14778,84,9}, {14797,88,394},
+{14589,0,233}, {14598,0,232}, {14613,16,11}, {14619,18,11},
+{14632,20,9}, {14647,24,9}, {14660,24,9}, {14675,28,9},
+{14686,32,9}, {14695,32,9}, {5402,36,332}, {14706,40,9},
+{5397,44,9}, {14710,48,402}, {14719,48,402}, {14730,56,402},
+{14735,56,402}, {7427,64,139}, {14742,80,9}, {14761,84,9},
+{14778,84,9}, {14797,88,394}, {14804,0,9}, {14816,4,9},
+{14829,8,9}, {14844,12,9}, {14855,0,10}, {14860,8,11},
+{7339,10,508}, {14866,0,9}, {14872,4,11}, {14878,6,11},
+{14884,8,509}, {14890,0,10}, {14900,8,510}, {10038,16,340},
+{14913,24,54}, {14924,32,139}, {14940,48,54}, {14962,56,512},
+{14997,64,4}, {6239,68,9}, {15012,68,419}, {15023,72,9},
+{15039,80,513}, {15059,88,9}, {15071,92,9}, {15093,96,9},
+{15118,0,515}, {14163,0,340}, {14170,0,10}, {15153,0,9},
+{15166,8,9}, {15180,8,9}, {15199,8,11}, {12440,10,11},
+{15218,0,499}, {15224,0,500}, {6698,0,501}, {15230,0,502},
+{15243,0,516}, {15256,0,517}, {15265,0,518}, {15271,0,519},
+{15281,0,520}, {15288,0,521}, {15300,0,522}, {15310,0,523},
+{15320,0,524}, {15336,0,525}, {15346,0,526}, {15362,0,527},
+{6362,0,9}, {15372,4,9}, {15382,8,9}, {15392,12,137},
+{15402,20,9}, {15408,24,9}, {5402,28,9}, {15414,32,9},
+{15421,36,9}, {9208,40,9}, {15430,44,9}, {14438,48,528},
+{15438,112,65}, {15443,128,65}, {6239,144,9}, {15449,148,65},
+{15454,164,9}, {15468,168,529}, {15478,508,9}, {8846,512,530},
+{15487,4040,65}, {15496,4056,65}, {15505,4072,65}, {15515,4088,9},
+{15524,4092,9}, {6362,0,9}, {15536,4,9}, {5397,8,9},
+{15468,12,394}, {15392,20,137}, {7143,28,9}, {7137,0,73},
+{15547,16,9}, {15564,20,9}, {15577,24,139}, {15594,40,531},
+{15599,48,340}, {15611,56,9}, {15625,64,532}, {15636,72,532},
+{15651,80,9}, {15676,84,9}, {15702,88,11}, {7339,90,11},
+{15733,96,139}, {6239,112,9}, {15748,116,9}, {15759,120,9},
+{15778,124,9}, {15793,128,73}, {15802,144,10}, {15813,152,9},
+{15825,156,9}, {6362,160,9}, {15848,168,10}, {15863,176,10},
+{15877,184,10}, {15904,192,10}, {15931,200,10}, {15945,208,10},
+{15967,216,11}, {15989,218,11}, {16010,224,340}, {16029,232,11},
+{16051,234,11}, {16067,240,533}, {16078,248,139}, {16086,264,10},
+{16097,272,10}, {16107,280,139}, {16127,296,139}, {16139,312,11},
+{16163,316,9}, {16186,320,340}, {16198,328,340}, {16207,336,534},
+{16224,344,139}, {16234,360,536}, {16258,368,402}, {16272,376,340},
+{16285,384,11}, {16304,386,7}, {16321,392,72}, {16330,504,81},
+{16347,0,10}, {16367,8,10}, {16388,16,10}, {16408,24,10},
+{16433,32,9}, {16447,36,9}, {16457,40,9}, {16468,44,9},
+{16480,48,9}, {16493,52,9}, {16508,56,9}, {16519,60,9},
+{16533,64,9}, {16548,68,9}, {16570,72,9}, {16587,76,9},
+{16601,80,9}, {16617,84,9}, {16635,88,10}, {16655,96,10},
+{16673,104,10}, {16688,0,340}, {7339,0,340}, {16713,0,340},
+{16734,8,10}, {16747,8,10}, {16761,8,9}, {16767,8,9},
+{16784,8,11}, {5397,8,11}, {16798,10,11}, {6239,10,7},
+{16811,11,7}, {16825,12,11}, {16831,12,11}, {16844,12,11},
+{16862,14,7}, {16868,14,7}, {16880,14,7}, {16889,14,7},
+{16903,15,7}, {16909,15,7}, {16932,15,7}, {16944,0,10},
+{16139,0,11}, {16953,2,11}, {16962,8,10}, {16971,8,10},
+{16688,0,340}, {7339,0,340}, {16713,0,340}, {16734,8,10},
+{16747,8,10}, {16761,8,9}, {16767,8,9}, {16784,8,11},
+{5397,8,11}, {16798,10,11}, {6239,10,7}, {16811,11,7},
+{16825,12,11}, {16831,12,11}, {16844,12,11}, {16862,14,7},
+{16868,14,7}, {16880,14,7}, {16889,14,7}, {16903,15,7},
+{16909,15,7}, {16932,15,7}, {16981,16,139}, {16990,0,537},
+{17005,8,9}, {17015,12,9}, {17025,16,9}, {17035,20,9},
+{17051,24,9}, {14589,32,538}, {17061,40,539}, {17077,48,540},
+{17087,0,9}, {17094,4,9}, {5397,8,10}, {7137,0,73},
+{15547,16,9}, {15564,20,9}, {15577,24,139}, {15594,40,531},
+{15599,48,340}, {15611,56,9}, {15625,64,532}, {15636,72,532},
+{15651,80,9}, {15676,84,9}, {15702,88,11}, {7339,90,11},
+{15733,96,139}, {17100,0,542}, {17135,8,543}, {17146,16,96},
+{17161,24,394}, {17171,24,11}, {6239,26,11}, {17181,28,11},
+{17192,30,7}, {17202,31,7}, {17216,32,232}, {5261,40,9},
+{17087,0,9}, {17094,4,9}, {5397,8,10}, {16953,16,11},
+{12440,18,11}, {17231,20,544}, {17239,0,9}, {17261,8,10},
+{7427,0,139}, {17284,16,139}, {12432,32,340}, {5397,40,10},
+{17216,0,232}, {17297,0,545}, {7339,8,340}, {17192,16,10},
+{6362,24,10}, {7137,0,139}, {17308,16,74}, {17319,32,10},
+{17330,40,10}, {17342,48,73}, {6362,0,9}, {17352,8,402},
+{17367,16,402}, {14710,24,402}, {14730,32,402}, {17386,40,402},
+{17398,48,402}, {17408,56,402}, {17417,64,402}, {17427,72,340},
+{17443,80,546}, {17453,88,214}, {17465,104,9}, {17476,108,9},
+{17487,112,9}, {15430,116,9}, {17502,120,7}, {17507,121,7},
+{17516,122,7}, {17526,124,9}, {17542,128,9}, {17557,132,9},
+{17572,136,9}, {17587,140,9}, {17597,144,9}, {17608,148,394},
+{17616,156,9}, {17629,160,9}, {17646,164,9}, {17654,168,547},
+{17662,0,548}, {17672,0,10}, {17685,8,10}, {17696,16,550},
+{17720,24,9}, {17729,0,551}, {17735,0,9}, {5397,4,9},
+{8405,0,9}, {17750,4,9}, {8160,8,11}, {8173,10,11},
+{5402,12,9}, {17764,16,9}, {17775,20,9}, {17792,24,9},
+{17809,0,11}, {17817,2,11}, {17824,4,11}, {17829,6,11},
+{17836,8,11}, {17846,10,11}, {17857,12,11}, {17868,14,11},
+{17873,16,11}, {17878,18,11}, {17885,20,11}, {17890,22,11},
+{17895,24,11}, {17904,26,11}, {17911,28,552}, {17917,36,11},
+{17925,38,11}, {17935,40,553}, {17942,60,4}, {17951,0,11},
+{17959,2,11}, {17750,4,9}, {17976,8,9}, {17997,12,9},
+{18013,16,11}, {8405,18,11}, {6362,0,9}, {18034,4,92},
+{18045,24,94}, {18060,0,11}, {18066,2,7}, {18085,3,7},
+{18104,4,9}, {18115,8,9}, {18137,12,9}, {18161,16,9},
+{18181,20,9}, {18192,24,10}, {18202,32,9}, {18219,36,9},
+{18233,40,11}, {18261,42,11}, {18289,44,11}, {18307,46,11},
+{18325,48,11}, {18347,50,11}, {18369,52,9}, {18387,56,9},
+{18399,60,9}, {15478,64,9}, {18413,68,11}, {18423,70,11},
+{18442,72,10}, {18461,80,10}, {18479,88,10}, {18497,96,10},
+{18514,104,9}, {18526,108,9}, {18546,112,554}, {7334,0,509},
+{18560,8,313}, {17735,12,9}, {18565,16,9}, {17792,20,9},
+{18579,24,9}, {18600,28,9}, {18621,32,11}, {18641,34,11},
+{8405,36,9}, {18661,0,5}, {18667,0,9}, {14613,0,11},
+{18682,2,11}, {18698,4,9}, {9194,0,7}, {18707,1,7},
+{6239,2,7}, {18721,3,7}, {18729,8,293}, {9029,40,411},
+{5866,48,348}, {18740,56,402}, {18758,64,340}, {18766,0,340},
+{18774,0,4}, {18781,8,10}, {5402,0,6}, {5397,2,11},
+{18793,8,555}, {6239,16,9}, {18804,24,254}, {12793,32,139},
+{18818,48,98}, {18827,64,1}, {18841,65,7}, {18857,66,1},
+{18868,67,1}, {18884,68,7}, {18891,69,7}, {18902,70,1},
+{18917,71,7}, {18933,72,556}, {18942,80,352}, {18952,88,256},
+{18960,104,402}, {18974,112,340}, {18985,120,258}, {5299,0,11},
+{5397,2,11}, {7339,4,9}, {18990,8,557}, {5402,0,7},
+{18997,1,7}, {5397,2,7}, {19008,3,7}, {19019,4,9},
+{19030,8,344}, {19037,16,139}, {19050,32,402}, {19064,40,402},
+{19079,48,402}, {19093,56,340}, {19107,64,340}, {19123,72,340},
+{19139,80,1}, {19153,81,1}, {8856,82,7}, {19161,0,558},
+{19173,32,559}, {19181,40,7}, {19201,41,7}, {19218,42,7},
+{19233,0,508}, {19237,6,11}, {19243,8,340}, {5402,0,6},
+{5397,2,6}, {19248,8,139}, {5261,24,10}, {14473,32,7},
+{7339,32,560}, {19263,32,561}, {19268,0,139}, {19284,16,9},
+{8856,20,7}, {5402,0,7}, {19292,1,7}, {19303,2,11},
+{19310,8,139}, {19323,24,402}, {19339,32,340}, {19107,40,340},
+{19123,48,340}, {19355,56,340}, {19363,0,139}, {19375,16,10},
+{19383,24,4}, {19397,28,9}, {7671,0,43}, {7469,0,10},
+{7476,8,10}, {7483,16,10}, {7490,24,10}, {19406,32,10},
+{19409,40,10}, {7715,48,141}, {7720,64,141}, {7725,80,141},
+{7730,96,141}, {7735,112,141}, {7741,128,141}, {7747,144,141},
+{7753,160,141}, {7759,176,141}, {7765,192,141}, {19422,208,10},
+{19432,216,10}, {19446,224,10}, {19459,232,10}, {7524,240,10},
+{7617,248,10}, {7609,256,10}, {7625,264,10}, {7621,272,10},
+{7643,280,10}, {7647,288,10}, {7651,296,10}, {7655,304,10},
+{19472,312,10}, {19479,0,7}, {19494,0,419}, {19509,0,420},
+{19523,0,421}, {19545,0,491}, {19555,0,492}, {19577,0,493},
+{19597,0,425}, {7143,0,426}, {7671,0,43}, {17161,0,10},
+{19629,0,11}, {19638,2,11}, {19646,4,311}, {19651,4,310},
+{19657,8,9}, {19667,12,9}, {5299,0,4}, {6698,8,344},
+{14231,16,9}, {19678,24,111}, {19683,48,9}, {19702,48,6},
+{19719,50,6}, {17161,0,10}, {19737,0,11}, {19747,2,11},
+{19756,4,562}, {19765,4,563}, {5402,4,564}, {19775,4,565},
+{19779,4,566}, {19787,6,11}, {19800,8,9}, {15468,12,9},
+{7671,0,43}, {19811,24,139}, {19827,40,344}, {8616,48,7},
+{19839,49,7}, {19850,0,233}, {19869,16,567}, {9580,64,64},
+{19891,80,9}, {19903,84,11}, {19914,86,11}, {19932,88,7},
+{19950,89,7}, {6239,90,318}, {19956,91,7}, {19965,92,9},
+{19970,96,9}, {19985,104,440}, {19995,120,9}, {20001,124,9},
+{20006,128,17}, {20025,160,4}, {20034,164,9}, {20043,0,178},
+{20049,0,568}, {20057,8,569}, {20065,16,10}, {20073,24,570},
+{20078,32,571}, {20090,40,572}, {20100,48,340}, {20110,56,573},
+{8287,64,440}, {20118,80,7}, {20123,81,7}, {20153,82,7},
+{20168,83,7}, {20174,84,574}, {8160,96,11}, {8173,98,11},
+{20182,100,9}, {20199,104,575}, {20207,128,576}, {20222,188,9},
+{20243,192,577}, {20255,256,9}, {20263,264,340}, {20278,272,340},
+{20286,280,578}, {20296,384,118}, {7524,0,9}, {20301,4,7},
+{20314,5,7}, {20333,6,7}, {20350,7,7}, {20359,8,344},
+{20373,16,344}, {20384,24,344}, {20395,32,7}, {20408,33,579},
+{19303,36,9}, {20418,40,10}, {20426,48,10}, {20435,56,10},
+{20445,64,120}, {20460,1520,1}, {20468,1521,1}, {20474,1522,11},
+{20482,1522,7}, {20494,1523,7}, {20503,1524,9}, {20243,1528,580},
+{8173,1592,11}, {8160,1594,11}, {20507,1596,7}, {20517,1597,7},
+{20527,1598,7}, {20553,1599,7}, {20578,1600,9}, {20587,1604,9},
+{20598,1608,340}, {20611,1616,9}, {20625,1620,9}, {14860,1624,11},
+{20632,1632,10}, {20647,1640,7}, {20658,1648,581}, {20668,1920,582},
+{20684,2176,583}, {20706,5248,583}, {20727,8320,4}, {20741,8328,232},
+{20763,8336,4}, {20780,8340,4}, {20799,8344,4}, {20817,8348,4},
+{20835,8352,4}, {20851,8356,4}, {20869,8360,4}, {20892,8364,4},
+{20912,8368,4}, {20936,8372,4}, {20957,8376,9}, {20971,8380,9},
+{20989,8384,9}, {21006,8388,9}, {21021,8392,9}, {21043,8396,9},
+{21060,8400,9}, {21075,8404,9}, {21096,8408,4}, {21114,8412,4},
+{21135,8416,4}, {21157,8420,4}, {21179,8424,137}, {21199,8432,137},
+{21220,8440,137}, {21241,8448,4}, {21253,8452,9}, {19355,8576,584},
+{21263,8640,340}, {21272,8648,4}, {21293,8652,9}, {21308,8656,9},
+{21323,8660,9}, {21336,8664,7}, {21352,8665,7}, {21363,8666,7},
+{21380,8667,7}, {21393,8668,585}, {21408,8668,4}, {21426,8668,6},
+{21441,8670,6}, {21456,8670,586}, {21472,8672,9}, {21482,8676,4},
+{21495,8680,9}, {21504,8684,9}, {21514,8688,10}, {21536,8696,7},
+{21545,8696,419}, {21556,8696,420}, {21574,8696,421}, {21590,8696,491},
+{21604,8696,587}, {21621,8697,7}, {21633,8697,419}, {21648,8697,420},
+{21659,8697,421}, {21667,8697,422}, {21687,8698,7}, {21706,8699,7},
+{21724,8700,7}, {21739,8701,7}, {21755,8702,588}, {21762,8704,589},
+{21778,10752,130}, {21789,19456,111}, {21797,19480,340}, {21807,19488,106},
+{21815,19552,4}, {21830,19556,7}, {21845,19557,7}, {21860,19558,11},
+{21870,19560,4}, {21888,19564,4}, {21905,19568,10}, {21916,19576,4},
+{21935,19580,9}, {8909,19584,139}, {21945,19600,10}, {21954,19608,9},
+{21967,19612,9}, {21978,19616,106}, {21997,19680,10}, {22012,19688,590},
+{22022,19712,591}, {22046,20224,9}, {22061,20228,9}, {22072,20232,9},
+{22081,20236,9}, {22089,20240,9}, {22103,20244,9}, {22122,20248,7},
+{22140,20249,592}, {22150,20256,9}, {22163,20260,9}, {22176,20264,9},
+{22190,20268,9}, {22203,20272,9}, {22217,20276,9}, {22242,20280,593},
+{22253,20288,10}, {22265,20296,590}, {22275,20320,4}, {22294,20324,9},
+{22304,20328,9}, {22314,20332,9}, {22331,20336,9}, {22350,20340,9},
+{22360,20344,10}, {22370,20352,9}, {22390,20356,9}, {22408,20360,9},
+{22433,20364,9}, {22449,20368,9}, {22463,20372,9}, {22484,20376,9},
+{22500,20380,9}, {22514,20384,9}, {22530,20388,9}, {22544,20392,9},
+{22564,20396,9}, {22579,20400,9}, {22596,20404,9}, {22610,20408,9},
+{22622,20412,9}, {22642,20416,9}, {22665,20420,9}, {22684,20424,9},
+{22710,20428,9}, {22730,20432,9}, {22748,20436,9}, {22768,20440,9},
+{22786,20444,9}, {22806,20448,9}, {22824,20452,9}, {22839,20456,4},
+{22862,20460,4}, {22879,20464,4}, {22894,20468,393}, {22904,20472,10},
+{22924,20480,207}, {22935,20736,594}, {22945,20752,9}, {22967,20760,106},
+{22982,20824,129}, {22999,20888,595}, {23005,20948,9}, {23016,20952,9},
+{23029,20956,9}, {23053,20960,340}, {23062,20968,340}, {23071,20976,340},
+{23082,20992,233}, {23102,21008,233}, {23120,21024,340}, {23141,21032,340},
+{23159,21040,596}, {23174,21048,340}, {23186,21056,597}, {23205,21096,100},
+{23225,21136,10}, {23242,21144,340}, {23259,21152,598}, {23269,21248,9},
+{23290,21252,9}, {23314,21256,9}, {23332,21260,9}, {23361,21264,9},
+{23388,21268,9}, {23418,21272,9}, {23444,21276,9}, {23472,21280,9},
+{23494,21284,9}, {23525,21288,9}, {23559,21292,9}, {23598,21296,9},
+{23634,21300,9}, {23665,21304,9}, {23691,21308,9}, {23726,21312,9},
+{23770,21316,9}, {23793,21320,9}, {23822,21324,9}, {23845,21328,9},
+{23877,21332,9}, {23906,21336,9}, {23944,21340,9}, {23964,21344,9},
+{23990,21348,9}, {24028,21352,9}, {24075,21356,9}, {24119,21360,9},
+{24172,21364,9}, {24207,21368,9}, {24248,21372,9}, {24287,21376,9},
+{24335,21380,9}, {24380,21384,9}, {24434,21388,9}, {24470,21392,9},
+{24512,21396,9}, {24542,21400,9}, {24572,21404,9}, {24602,21408,9},
+{24630,21412,9}, {24658,21416,9}, {24680,21420,9}, {24700,21424,9},
+{24737,21428,9}, {24783,21432,599}, {24796,21445,579}, {24806,21448,10},
+{24818,21456,9}, {24828,21464,137}, {18758,21472,600}, {7511,21480,9},
+{24844,21488,602}, {24870,21496,603}, {24881,21632,604}, {24889,21640,603},
+{24900,21696,9}, {24919,21700,605}, {24930,24192,10}, {24955,24200,10},
+{24969,24208,10}, {24983,24216,9}, {24995,24220,11}, {25008,24222,11},
+{25019,24224,606}, {25030,28288,607}, {7671,0,43}, {25045,24,139},
+{25061,40,10}, {10770,48,139}, {9991,64,10}, {9580,72,100},
+{25080,112,139}, {25094,128,232}, {25108,136,100}, {25125,176,4},
+{25138,176,608}, {25152,176,609}, {25165,176,610}, {25180,176,611},
+{25197,176,612}, {25211,180,1}, {25224,181,1}, {25237,182,7},
+{20278,183,7}, {25245,184,613}, {25256,200,552}, {25266,208,11},
+{6239,210,110}, {20199,211,7}, {20255,212,9}, {25282,216,9},
+{18857,220,126}, {25290,224,139}, {22360,240,10}, {22061,248,9},
+{22072,252,9}, {25307,256,340}, {25331,264,614}, {25338,264,11},
+{25358,266,11}, {25373,272,112}, {25393,272,10}, {25416,280,7},
+{25430,281,615}, {25437,288,340}, {25452,296,113}, {25467,0,124},
+{25484,224,38}, {7671,0,43}, {25497,24,139}, {25511,40,9},
+{25524,44,9}, {10770,48,139}, {25537,0,575}, {7445,24,402},
+{7671,0,43}, {19237,24,4}, {25551,0,10}, {25555,8,10},
+{25559,16,10}, {25563,24,10}, {25567,32,10}, {25577,40,10},
+{25587,48,10}, {25597,56,10}, {25607,64,10}, {25617,72,10},
+{25627,80,103}, {25632,96,103}, {25637,112,11}, {25640,114,11},
+{7524,116,9}, {7800,120,10}, {7813,128,10}, {7829,136,10},
+{7847,144,10}, {7866,152,10}, {25645,160,10}, {25649,168,10},
+{25659,176,10}, {25669,184,10}, {25677,192,10}, {25686,200,10},
+{25695,208,10}, {25710,0,572}, {5261,8,596}, {14170,0,4},
+{25715,0,616}, {18857,0,617}, {25721,0,9}, {25729,4,4},
+{25739,8,4}, {7671,0,43}, {22360,24,10}, {25749,32,10},
+{19409,40,340}, {25763,48,340}, {25774,56,340}, {12809,64,10},
+{25786,72,136}, {25799,73,7}, {25807,74,588}, {25815,76,4},
+{25825,76,373}, {25845,76,374}, {25861,76,375}, {25879,76,454},
+{25888,76,455}, {25909,76,456}, {25919,76,457}, {25934,76,458},
+{25954,76,459}, {25974,76,460}, {25993,76,461}, {26011,76,462},
+{26035,76,474}, {26047,76,475}, {7339,76,618}, {26060,80,102},
+{26069,80,619}, {26082,123,1}, {26091,124,9}, {26105,128,9},
+{26123,136,10}, {26136,144,5}, {26147,152,620}, {26161,160,139},
+{25094,160,232}, {8467,176,621}, {26175,184,340}, {8389,192,129},
+{26179,256,4}, {25138,256,373}, {25152,256,374}, {26191,256,375},
+{26217,256,454}, {26243,256,455}, {26257,256,456}, {26270,256,457},
+{26286,256,458}, {26296,256,459}, {26317,256,460}, {26325,256,461},
+{25197,256,622}, {26339,260,9}, {26346,264,623}, {26356,264,624},
+{26371,264,625}, {26386,264,626}, {26401,264,627}, {26416,264,628},
+{26431,308,9}, {25715,356,7}, {26447,357,1}, {26456,358,7},
+{26465,359,1}, {26474,404,9}, {26483,432,340}, {26498,440,630},
+{19683,452,9}, {19702,452,6}, {19719,454,6}, {26521,456,139},
+{19422,472,631}, {26536,480,340}, {26550,488,10}, {19432,488,340},
+{19139,496,7}, {25211,497,1}, {26564,498,1}, {26582,498,632},
+{26598,498,587}, {26611,499,7}, {26621,500,7}, {26634,501,1},
+{26650,502,1}, {26663,503,1}, {26674,504,9}, {26691,508,9},
+{26703,512,64}, {19173,528,559}, {9580,536,64}, {26716,552,9},
+{26731,556,9}, {26750,560,634}, {26766,576,102}, {26780,576,619},
+{26798,619,7}, {26809,620,1}, {8569,621,1}, {26822,622,7},
+{26842,624,340}, {26854,632,340}, {26864,640,101}, {26875,640,635},
+{26891,640,636}, {26907,640,528}, {26923,640,614}, {26939,640,579},
+{26955,640,637}, {26971,641,7}, {25224,643,7}, {22061,644,9},
+{26985,704,571}, {26994,712,340}, {27003,723,7}, {22072,724,9},
+{27014,728,123}, {27031,728,638}, {27052,756,9}, {12793,760,139},
+{27068,776,139}, {27083,792,340}, {9727,800,5}, {9746,808,5},
+{9766,816,5}, {9786,824,5}, {9804,832,5}, {9823,840,5},
+{27101,848,640}, {27134,856,641}, {27148,864,643}, {7671,0,43},
+{27172,24,243}, {27180,32,139}, {8506,48,644}, {27195,56,9},
+{27205,60,9}, {27212,0,646}, {27224,512,647}, {5261,0,10},
+{7137,8,139}, {27237,24,243}, {7469,0,10}, {7476,8,10},
+{7483,16,10}, {7490,24,10}, {19406,32,10}, {26650,40,1},
+{27242,41,7}, {27255,42,7}, {27270,42,7}, {27281,43,7},
+{7524,44,9}, {7597,48,10}, {7601,56,10}, {7605,64,10},
+{7629,72,10}, {7632,80,10}, {7635,88,10}, {7639,96,10},
+{27297,104,10}, {27304,104,10}, {7685,112,141}, {7690,128,141},
+{7695,144,141}, {7700,160,141}, {7705,176,141}, {7710,192,141},
+{27311,208,10}, {27325,208,10}, {27338,208,10}, {7573,216,10},
+{7577,224,10}, {7581,232,10}, {7585,240,10}, {7589,248,10},
+{7593,256,10}, {7800,264,10}, {7813,272,10}, {7829,280,10},
+{7847,288,10}, {7866,296,10}, {7536,304,11}, {7542,306,11},
+{7548,308,11}, {7554,310,11}, {19422,312,10}, {7609,320,10},
+{7625,328,10}, {7621,336,10}, {7617,344,10}, {27352,352,10},
+{27362,352,10}, {27377,352,10}, {7659,360,10}, {7530,368,11},
+{20168,370,7}, {27391,371,7}, {27399,372,648}, {7566,376,9},
+{27405,380,9}, {7613,384,10}, {7560,392,11}, {27411,394,11},
+{27417,396,4}, {19765,0,9}, {27432,4,10}, {27437,12,10},
+{27442,20,10}, {27447,28,580}, {15468,92,10}, {8846,100,11},
+{27451,102,11}, {27461,0,9}, {27484,4,9}, {22089,8,127},
+{27504,20,127}, {27515,32,127}, {27528,44,11}, {27543,46,11},
+{27559,48,649}, {27572,568,9}, {27591,572,9}, {27606,576,9},
+{27617,580,9}, {8846,584,650}, {27634,612,331}, {27648,616,7},
+{27667,620,9}, {27682,624,9}, {27697,628,528}, {15468,692,9},
+{27715,696,9}, {27725,700,9}, {27734,704,323}, {27758,708,393},
+{27777,712,137}, {27798,720,9}, {27808,724,7}, {27826,725,7},
+{27842,728,9}, {27858,732,9}, {27872,736,9}, {27887,740,9},
+{27915,744,9}, {27937,748,7}, {27950,749,7}, {27961,749,419},
+{27975,749,420}, {27991,749,651}, {28003,750,588}, {28013,752,9},
+{28029,752,373}, {28049,752,374}, {28069,752,375}, {28084,752,454},
+{28110,752,455}, {28132,752,456}, {28155,752,457}, {28179,752,652},
+{28189,756,393}, {28202,760,10}, {28221,768,9}, {28232,772,9},
+{28249,776,590}, {28263,800,574}, {28288,800,127}, {28298,800,10},
+{28312,812,393}, {10520,816,9}, {28325,820,393}, {28335,824,5},
+{28369,832,577}, {28403,896,653}, {28424,928,9}, {28450,932,9},
+{28470,936,10}, {28480,944,10}, {28498,952,10}, {28509,960,9},
+{28530,964,11}, {28547,966,11}, {28557,968,9}, {28574,972,9},
+{28588,976,10}, {28625,984,9}, {28659,988,393}, {28669,992,247},
+{26161,0,139}, {19030,16,344}, {14163,24,340}, {28676,32,620},
+{28690,40,11}, {28698,42,7}, {28707,43,7}, {28718,44,4},
+{6239,0,7}, {25715,0,654}, {9580,0,421}, {26082,0,491},
+{28728,0,492}, {28732,0,493}, {28740,0,425}, {8287,0,426},
+{28746,0,5}, {5407,0,250}, {25721,0,9}, {28755,4,4},
+{28764,0,139}, {28781,16,139}, {28800,32,139}, {28827,48,340},
+{28835,56,340}, {18387,64,9}, {28846,72,244}, {28858,88,244},
+{6239,104,9}, {28870,108,11}, {28880,110,11}, {28889,112,139},
+{28899,112,340}, {15478,120,9}, {28914,128,340}, {17750,128,9},
+{28928,136,656}, {28976,144,340}, {28993,152,139}, {29008,168,139},
+{29024,184,139}, {29036,200,340}, {29055,208,10}, {29068,216,137},
+{5249,0,538}, {5255,8,538}, {25721,0,9}, {28755,4,4},
+{29077,0,10}, {29081,8,5}, {25710,0,555}, {5397,8,6},
+{29086,10,6}, {19173,16,510}, {29095,24,340}, {29110,32,340},
+{29118,40,9}, {29128,44,9}, {29139,0,657}, {5261,8,10},
+{29147,16,144}, {29153,32,144}, {29162,48,5}, {29173,56,214},
+{29189,0,151}, {29201,8,151}, {18990,0,214}, {6239,16,9},
+{19263,20,9}, {29213,24,657}, {29221,32,539}, {10975,40,658},
+{29234,48,4}, {29250,52,4}, {29270,56,4}, {29285,60,9},
+{29297,64,659}, {12462,64,10}, {29309,0,308}, {29312,8,660},
+{29322,16,660}, {29333,24,10}, {29345,32,10}, {5397,0,10},
+{29355,8,10}, {29367,16,10}, {29379,24,10}, {29389,32,10},
+{29399,40,10}, {29411,48,348}, {7137,56,663}, {29440,72,244},
+{18990,88,664}, {29453,96,664}, {29470,104,9}, {29481,108,9},
+{29500,112,9}, {29517,116,665}, {29532,116,666}, {26339,116,667},
+{29546,118,586}, {8569,118,668}, {29557,120,340}, {5261,128,10},
+{29568,136,447}, {29309,0,296}, {8121,8,297}, {29578,16,657},
+{29589,16,10}, {29597,16,340}, {5261,16,4}, {29616,24,299},
+{29619,28,11}, {29640,30,7}, {29647,31,7}, {29657,32,151},
+{29669,32,4}, {29687,40,300}, {29690,0,669}, {29703,0,491},
+{29719,0,492}, {29728,0,493}, {29743,0,495}, {26082,1,669},
+{29758,1,491}, {29762,1,492}, {25774,1,493}, {29774,1,425},
+{29791,1,426}, {29803,0,10}, {29809,8,330}, {5249,16,10},
+{5255,24,10}, {5261,32,10}, {5407,0,295}, {15218,0,499},
+{29818,0,500}, {6698,0,501}, {15230,0,502}, {15243,0,516},
+{15256,0,517}, {15265,0,518}, {15271,0,519}, {15281,0,520},
+{15288,0,521}, {8287,0,522}, {15224,0,523}, {15320,0,524},
+{15336,0,525}, {15346,0,526}, {15362,0,527}, {15218,0,499},
+{29825,0,500}, {29834,0,670}, {29842,0,516}, {29853,0,671},
+{15300,0,522}, {29864,0,523}, {29875,0,672}, {29883,0,673},
+{15218,0,499}, {17507,0,500}, {20174,0,670}, {29842,0,516},
+{29853,0,671}, {15300,0,522}, {20199,0,674}, {29893,0,675},
+{15218,0,499}, {8287,0,676}, {29906,0,502}, {29842,0,516},
+{29853,0,671}, {15300,0,522}, {29864,0,523}, {29914,0,677},
+{29619,0,678}, {7339,0,679}, {29926,0,673}, {15218,0,499},
+{20174,0,680}, {29842,0,516}, {29853,0,671}, {15300,0,522},
+{20199,0,674}, {29939,0,675}, {19667,0,499}, {8287,0,680},
+{29842,0,516}, {29853,0,671}, {15300,0,522}, {29864,0,523},
+{29914,0,677}, {7339,0,681}, {29957,0,673}, {15218,0,499},
+{15224,0,500}, {15230,0,501}, {15243,0,502}, {29842,0,516},
+{29853,0,671}, {15300,0,522}, {29864,0,523}, {15320,0,524},
+{8287,0,682}, {29973,0,683}, {29986,0,684}, {29999,0,685},
+{30011,0,686}, {30029,0,687}, {30039,0,688}, {30045,0,689},
+{29411,0,690}, {30051,0,691}, {29758,0,692}, {30061,0,693},
+{15288,0,694}, {30076,0,695}, {30084,0,696}, {7143,0,697},
+{30091,0,698}, {30101,0,699}, {30115,0,700}, {30128,0,701},
+{30142,0,702}, {30158,0,703}, {30179,0,704}, {30203,0,705},
+{30217,0,706}, {30226,0,707}, {30243,0,708}, {30256,0,709},
+{30270,0,113}, {30290,56,659}, {30317,64,711}, {30346,72,9},
+{30366,76,9}, {30389,80,9}, {30408,84,9}, {30423,0,586},
+{29853,0,712}, {30442,0,713}, {30461,2,586}, {30115,2,714},
+{30478,2,715}, {7143,2,716}, {30489,2,717}, {30505,0,54},
+{30521,8,718}, {30530,16,340}, {30540,24,139}, {30565,40,650},
+{9506,68,9}, {30581,72,9}, {30596,76,9}, {9528,80,9},
+{30618,84,9}, {30635,88,9}, {30651,92,9}, {30674,96,9},
+{30693,100,9}, {30708,104,719}, {30725,112,11}, {30739,114,11},
+{30753,116,9}, {30768,120,9}, {7143,124,394}, {6239,132,163},
+{30783,136,340}, {30797,0,669}, {30812,0,491}, {30830,0,492},
+{30839,0,493}, {30861,0,425}, {30871,0,426}, {30893,1,419},
+{30907,1,720}, {7339,1,491}, {30920,1,587}, {30933,2,721},
+{30948,3,419}, {30960,3,420}, {30970,3,421}, {30986,3,422},
+{29309,0,305}, {29312,8,722}, {29322,16,722}, {29333,24,10},
+{29345,32,10}, {5407,40,306}, {30996,48,54}, {31005,56,307},
+{8121,64,309}, {31008,72,723}, {31025,72,724}, {31036,80,657},
+{31054,88,657}, {31072,96,139}, {31082,112,510}, {10108,0,725},
+{30217,0,726}, {31094,0,727}, {31102,0,728}, {29853,0,729},
+{7143,0,730}, {31112,0,527}, {15536,0,731}, {31126,0,707},
+{31138,0,708}, {31149,0,732}, {7143,0,733}, {31165,0,734},
+{31173,0,735}, {31188,0,736}, {15288,0,737}, {30256,0,738},
+{26175,0,518}, {7143,0,519}, {31196,0,520}, {31213,0,739},
+{25331,0,740}, {31232,0,741}, {25430,0,742}, {29309,0,305},
+{29312,8,722}, {29322,16,722}, {29333,24,10}, {29345,32,10},
+{5407,40,306}, {30996,48,54}, {31005,56,307}, {31250,0,9},
+{31260,4,9}, {31273,8,9}, {31283,12,9}, {31292,16,743},
+{31297,24,340}, {31318,32,9}, {31338,36,9}, {31352,40,9},
+{31380,44,9}, {31394,48,9}, {31409,52,9}, {31420,56,9},
+{31438,60,9}, {29481,64,9}, {31461,72,745}, {31498,80,747},
+{31526,88,747}, {31554,96,9}, {31580,100,9}, {31610,104,539},
+{31630,112,9}, {31663,120,748}, {31688,1144,9}, {31726,1152,749},
+{29309,0,301}, {15218,0,499}, {7143,0,500}, {31756,0,501},
+{31763,0,502}, {29853,0,750}, {31770,0,751}, {31774,0,752},
+{19667,0,499}, {31792,0,753}, {31805,0,673}, {31814,0,146},
+{31827,40,754}, {8287,40,755}, {31839,40,756}, {31866,48,340},
+{31875,56,340}, {31888,0,113}, {31894,56,214}, {31917,72,657},
+{31938,80,9}, {31952,88,10}, {31968,96,10}, {7348,0,4},
+{5407,4,315}, {9701,8,9}, {31987,12,4}, {32013,16,139},
+{32025,32,137}, {32051,40,10}, {32077,48,10}, {32093,56,10},
+{32108,64,340}, {32123,72,340}, {32136,80,340}, {32150,88,340},
+{32170,96,4}, {32191,100,613}, {32221,120,139}, {32231,136,9},
+{32240,140,9}, {32252,144,111}, {32263,168,139}, {32275,192,757},
+{10732,2880,160}, {32285,2968,174}, {10975,3072,162}, {31292,3216,743},
+{9181,3224,402}, {32299,3264,199}, {32309,7680,151}, {32323,7688,113},
+{32337,7744,214}, {32353,7760,9}, {32367,7768,143}, {32379,7840,113},
+{32394,7896,4}, {32414,7900,9}, {32432,7904,9}, {32452,7908,9},
+{32475,7912,145}, {32489,7984,340}, {32513,7992,10}, {32541,8000,340},
+{32559,8008,10}, {32581,8016,329}, {32589,8020,9}, {32605,8024,108},
+{10003,8048,10}, {10154,8056,444}, {32625,0,373}, {14352,0,374},
+{32637,0,375}, {32653,0,454}, {32674,0,455}, {32688,0,456},
+{32702,0,457}, {32720,0,652}, {32727,0,758}, {32739,8,657},
+{32754,16,723}, {32775,16,724}, {32790,24,9}, {32807,32,448},
+{32828,32,9}, {5407,40,312}, {32839,44,9}, {32854,48,9},
+{29309,56,314}, {29312,64,760}, {29322,72,760}, {7895,80,139},
+{7959,96,10}, {7937,104,10}, {32893,0,762}, {26854,8,340},
+{25763,16,340}, {32938,24,340}, {32951,32,340}, {17646,32,9},
+{32961,40,340}, {20073,48,763}, {32893,0,9}, {26854,4,9},
+{25763,8,9}, {32938,12,9}, {32951,16,9}, {17646,16,9},
+{32961,20,9}, {20073,24,9}, {32982,0,765}, {5261,296,54},
+{10664,304,767}, {9701,312,9}, {33006,320,340}, {32136,328,340},
+{6239,336,9}, {33021,0,764}, {14163,8,340}, {33031,16,9},
+{19173,0,510}, {15059,8,768}, {33041,8,397}, {33051,0,5},
+{15059,8,5}, {33064,8,340}, {5261,16,54}, {33075,24,7},
+{33085,25,7}, {33096,26,7}, {6239,27,7}, {33105,32,770},
+{33149,32,340}, {8528,40,340}, {33167,48,210}, {33172,0,139},
+{33181,16,340}, {12440,24,11}, {7339,26,11}, {33202,0,182},
+{33214,0,772}, {17662,0,773}, {7334,8,244}, {7348,24,4},
+{33264,0,510}, {7339,8,10}, {33281,0,9}, {33297,4,9},
+{33316,8,9}, {33341,16,340}, {7339,24,10}, {7334,0,244},
+{33370,0,137}, {33383,8,244}, {33394,24,9}, {6239,28,9},
+{33172,0,139}, {7334,16,244}, {33414,32,340}, {8827,40,7},
+{33428,44,9}, {33449,48,9}, {33470,52,9}, {33495,56,9},
+{33520,64,192}, {33529,176,54}, {33538,184,9}, {33542,192,139},
+{9208,0,11}, {33555,2,7}, {33571,2,419}, {33587,2,420},
+{33606,2,421}, {33623,2,491}, {33640,2,492}, {33660,2,493},
+{33677,2,425}, {33701,2,426}, {33714,4,9}, {33729,8,9},
+{33747,12,63}, {33762,28,9}, {33778,32,9}, {33791,36,332},
+{33800,40,9}, {33823,44,9}, {33849,48,402}, {33863,56,402},
+{33877,64,402}, {33892,72,402}, {33908,80,402}, {33923,88,402},
+{33941,96,402}, {33960,104,402}, {19827,0,10}, {33981,8,9},
+{33991,8,373}, {34009,8,374}, {6372,8,774}, {34025,0,7},
+{34047,1,7}, {34072,2,7}, {34086,3,7}, {34095,3,419},
+{34115,3,420}, {34134,3,421}, {34150,3,491}, {34178,3,492},
+{28179,3,775}, {34207,8,340}, {34214,16,340}, {34231,24,776},
+{34235,32,777}, {34253,40,340}, {34267,48,340}, {34279,56,778},
+{34291,64,340}, {34308,72,340}, {34316,80,9}, {34334,80,373},
+{34347,80,374}, {34367,80,375}, {34383,80,454}, {34399,80,455},
+{34415,80,779}, {34429,88,340}, {34449,88,340}, {34467,96,393},
+{34482,100,9}, {34501,104,340}, {34511,112,9}, {34531,120,340},
+{34541,128,394}, {34555,136,340}, {34580,144,340}, {34600,152,780},
+{34625,160,340}, {34642,168,340}, {34658,176,340}, {34679,184,9},
+{34698,188,9}, {34711,192,137}, {34734,200,10}, {34753,208,10},
+{34771,216,10}, {34802,224,10}, {34833,232,9}, {34847,236,9},
+{34868,240,780}, {34881,248,340}, {34902,256,340}, {34923,264,9},
+{34942,272,778}, {34953,280,9}, {34968,284,9}, {34983,288,11},
+{34997,290,11}, {35010,292,9}, {35023,296,9}, {35038,300,9},
+{35065,304,9}, {35092,312,10}, {35118,320,781}, {35134,560,402},
+{35157,568,340}, {35176,576,782}, {9701,704,9}, {35199,712,243},
+{35214,720,243}, {35233,728,340}, {35243,736,340}, {35257,744,244},
+{35268,760,784}, {35315,768,786}, {35363,776,784}, {35398,784,786},
+{35423,792,10}, {35442,800,788}, {35473,808,139}, {35485,824,340},
+{35495,832,613}, {35509,848,9}, {35522,856,340}, {35542,864,340},
+{35559,872,340}, {35572,880,340}, {35589,888,9}, {35602,888,373},
+{35621,888,374}, {35643,888,774}, {34025,0,7}, {34047,1,7},
+{34072,2,7}, {34086,3,7}, {34095,3,419}, {34115,3,420},
+{34134,3,421}, {34150,3,491}, {34178,3,492}, {28179,3,775},
+{34207,4,9}, {34214,8,9}, {34231,12,9}, {34235,16,9},
+{34253,20,9}, {34267,24,9}, {34279,28,9}, {34291,32,9},
+{34308,36,9}, {34316,40,9}, {34334,40,373}, {34347,40,374},
+{34367,40,375}, {34383,40,454}, {34399,40,455}, {34415,40,779},
+{34429,44,9}, {34449,44,9}, {34467,48,393}, {34482,52,9},
+{34501,56,9}, {34511,60,9}, {34531,64,9}, {34541,68,394},
+{34555,76,9}, {34580,80,9}, {34600,84,9}, {34625,88,9},
+{34642,92,9}, {34658,96,9}, {34679,100,9}, {34698,104,9},
+{34711,112,137}, {34734,120,9}, {34753,124,9}, {34771,128,9},
+{34802,132,9}, {34833,136,9}, {34847,140,9}, {34868,144,9},
+{34881,148,9}, {34902,152,9}, {34923,156,9}, {34942,160,9},
+{34953,164,9}, {34968,168,9}, {34983,172,11}, {34997,174,11},
+{35010,176,9}, {35023,180,9}, {35038,184,9}, {35065,188,9},
+{35092,192,9}, {35118,196,789}, {35134,332,9}, {35157,336,9},
+{35176,340,782}, {9701,468,9}, {35199,472,243}, {35214,480,243},
+{35233,488,9}, {35243,492,9}, {35257,496,235}, {35268,504,9},
+{35315,508,9}, {35363,512,9}, {35398,516,9}, {35423,520,9},
+{35442,524,9}, {35473,528,14}, {35485,536,9}, {35495,540,613},
+{35509,556,9}, {35522,560,9}, {35542,564,9}, {35559,568,9},
+{35572,572,9}, {35589,576,9}, {35602,576,373}, {35621,576,374},
+{35643,576,774}, {9208,0,9}, {32625,4,7}, {35660,8,340},
+{35669,16,139}, {35691,32,139}, {35715,48,139}, {35747,64,340},
+{35763,72,7}, {35782,80,340}, {35799,0,9}, {15611,8,10},
+{35812,16,790}, {35816,0,10}, {35825,8,10}, {33791,0,332},
+{35835,8,113}, {35845,8,10}, {35858,64,4}, {35872,68,4},
+{35888,72,4}, {35902,76,4}, {35929,80,10}, {35940,128,9},
+{35950,192,4}, {35961,256,780}, {35974,264,4}, {35991,320,791},
+{36001,0,9}, {16831,0,792}, {35940,0,387}, {17171,0,793},
+{33791,0,397}, {36008,4,9}, {36016,8,510}, {16139,8,11},
+{36030,10,11}, {36042,0,340}, {33538,8,9}, {33791,12,9},
+{36045,16,10}, {33538,0,4}, {36059,4,4}, {36074,8,4},
+{36088,16,10}, {36102,24,9}, {36114,28,9}, {36125,32,10},
+{36136,0,324}, {36148,0,337}, {36160,0,7}, {36174,4,9},
+{32625,8,7}, {36188,16,10}, {36198,24,137}, {36215,0,794},
+{36217,8,794}, {14860,0,11}, {19303,2,7}, {7339,3,7},
+{36219,0,796}, {36247,8,10}, {36260,16,10}, {36274,24,10},
+{36288,32,798}, {36325,40,335}, {36336,44,9}, {36353,48,7},
+{36371,49,7}, {36388,50,7}, {7339,51,7}, {36404,52,9},
+{36416,56,10}, {36431,64,4}, {36451,72,204}, {36472,104,106},
+{36486,168,4}, {36501,176,208}, {36511,192,208}, {36521,208,800},
+{36546,216,802}, {36583,224,804}, {36604,232,806}, {36636,240,9},
+{36644,244,9}, {36664,248,9}, {36678,252,9}, {27237,0,10},
+{36694,8,10}, {36699,0,10}, {36717,0,340}, {36736,0,807},
+{36755,0,501}, {36769,0,2}, {36787,0,5}, {25710,0,604},
+{36806,8,5}, {36821,16,122}, {36835,0,808}, {36840,0,809},
+{20001,0,808}, {19995,8,808}, {36849,16,10}, {36861,16,654},
+{36869,16,419}, {36873,0,9}, {14582,8,539}, {14962,0,810},
+{33041,8,4}, {36886,12,4}, {36901,16,340}, {36914,24,340},
+{36928,32,10}, {5402,0,11}, {12440,2,11}, {36938,8,778},
+{36954,16,139}, {36971,32,9}, {12369,36,9}, {6239,40,9},
+{36982,44,11}, {37008,46,11}, {6239,0,11}, {9208,2,11},
+{15392,4,9}, {8145,8,234}, {37020,0,9}, {9208,4,9},
+{6239,8,9}, {37034,12,9}, {37045,16,340}, {37059,24,9},
+{37072,32,340}, {37086,40,340}, {37101,48,340}, {37115,56,40},
+{37132,80,244}, {37140,96,244}, {37154,112,244}, {37166,128,340},
+{37178,136,9}, {37188,140,9}, {37198,144,9}, {37205,148,9},
+{37212,152,9}, {37224,156,9}, {37236,160,9}, {37250,164,9},
+{37262,168,9}, {37278,176,244}, {37290,192,244}, {37302,208,244},
+{37312,224,244}, {37324,240,811}, {37342,1008,10}, {37358,1016,10},
+{37377,0,340}, {37388,8,340}, {7149,16,340}, {29312,24,340},
+{29322,32,340}, {7887,40,812}, {37397,0,340}, {37415,8,340},
+{37430,16,340}, {37449,0,7}, {37458,1,7}, {18721,2,11},
+{6698,4,9}, {14860,8,9}, {37463,12,9}, {37468,16,9},
+{32727,0,758}, {37473,8,9}, {15564,12,223}, {37491,16,10},
+{37514,24,10}, {37528,32,340}, {37541,32,814}, {37567,40,54},
+{29309,48,316}, {8121,56,317}, {37579,64,657}, {37592,72,815},
+{37600,0,816}, {37622,0,461}, {37648,0,462}, {37659,0,474},
+{37670,0,475}, {37689,0,476}, {37703,0,464}, {37711,0,367},
+{37723,0,817}, {37745,0,466}, {37754,0,467}, {7143,0,397},
+{15599,0,340}, {37473,8,9}, {37514,16,137}, {37768,24,9},
+{37784,28,9}, {32727,32,758}, {31025,40,724}, {37800,48,818},
+{37815,56,819}, {37833,0,241}, {37848,27,7}, {19779,0,10},
+{37864,8,10}, {37872,16,10}, {10740,0,820}, {37449,0,7},
+{37889,1,7}, {37907,2,231}, {37927,8,393}, {37940,0,340},
+{37944,8,9}, {37955,0,9}, {37964,8,821}, {37972,16,822},
+{14170,0,823}, {25710,0,824}, {37977,0,252}, {37986,0,251},
+{37994,0,253}, {17161,0,10}, {38004,8,10}, {9208,0,11},
+{37020,2,11}, {14582,8,388}, {9208,0,11}, {37020,2,11},
+{14582,4,9}, {32727,0,758}, {32739,8,657}, {32775,16,724},
+{32790,24,9}, {32807,32,448}, {32828,32,9}, {5407,40,312},
+{32839,44,9}, {32854,48,9}, {38011,0,9}, {15468,0,792},
+{38026,0,825}, {38044,0,826}, {38065,0,395}, {38084,0,371},
+{38106,0,465}, {8846,0,827}, {20043,0,178}, {38123,56,340},
+{38142,64,21}, {38151,80,340}, {38167,88,340}, {38193,96,453},
+{38217,104,9}, {38232,108,9}, {38261,112,340}, {38277,120,340},
+{38293,128,828}, {38308,232,829}, {38321,256,340}, {38335,264,9},
+{38349,268,9}, {38374,272,830}, {14045,704,4}, {38390,712,832},
+{38446,720,833}, {38457,744,9}, {38469,752,59}, {38481,2008,21},
+{38494,2024,340}, {38517,2032,9}, {38530,2036,9}, {38543,2040,340},
+{38562,2048,834}, {38578,2544,835}, {38594,4408,836}, {38606,4640,340},
+{38618,4648,340}, {38632,4656,340}, {38642,4664,340}, {38650,4672,340},
+{38662,4680,340}, {38672,4688,9}, {38688,4696,244}, {38708,4712,837},
+{38728,5240,340}, {38746,5248,838}, {38755,5760,139}, {38764,5776,340},
+{38768,5784,340}, {38785,5792,839}, {38799,5808,9}, {38813,5816,840},
+{38829,5904,65}, {38840,5920,340}, {38854,5928,340}, {38867,5936,340},
+{38880,5944,340}, {38892,5952,9}, {38906,5956,206}, {38928,5956,9},
+{38948,5956,7}, {38961,5957,7}, {38974,5958,7}, {26716,5959,7},
+{38987,5960,9}, {39008,5968,340}, {39024,5976,340}, {39039,5984,9},
+{39059,5992,340}, {39078,6000,10}, {39092,6008,340}, {39107,6016,780},
+{39125,6024,340}, {39144,6032,340}, {39156,6040,9}, {39170,6044,9},
+{39186,6048,340}, {35233,6056,340}, {39195,6064,9}, {39215,6072,340},
+{39240,6080,842}, {39270,6088,340}, {39278,6096,340}, {39297,6104,340},
+{39315,6112,340}, {39335,6120,9}, {39352,6124,11}, {39366,6124,843},
+{39384,6126,11}, {39397,6126,586}, {39411,6126,714}, {39424,6126,715},
+{39437,6126,716}, {39454,6126,666}, {39474,6126,844}, {13147,6126,845},
+{39489,6126,846}, {39506,6126,847}, {39527,6126,848}, {39548,6126,849},
+{39562,6126,850}, {39579,6128,340}, {39601,6136,340}, {39622,6144,340},
+{33041,6152,9}, {39638,6156,9}, {39650,6160,340}, {20043,0,179},
+{38123,28,9}, {38142,32,22}, {38151,40,9}, {38167,44,9},
+{38193,48,9}, {38217,52,9}, {38232,56,9}, {38261,60,9},
+{38277,64,9}, {38293,68,828}, {38308,172,829}, {38321,192,9},
+{38335,196,9}, {38349,200,9}, {38374,204,851}, {14045,420,4},
+{38390,424,9}, {38446,428,852}, {38457,464,9}, {38469,468,60},
+{38481,1716,22}, {38494,1724,9}, {38517,1728,9}, {38530,1732,9},
+{38543,1736,9}, {38562,1740,853}, {38578,1988,854}, {38594,2920,855},
+{38606,3036,9}, {38618,3040,9}, {38632,3044,9}, {38642,3048,9},
+{38650,3052,9}, {38662,3056,9}, {38672,3060,9}, {38688,3064,235},
+{38708,3072,837}, {38728,3596,9}, {38746,3600,856}, {38755,3856,14},
+{38764,3864,9}, {38768,3868,9}, {38785,3872,394}, {38799,3880,9},
+{38813,3884,857}, {38829,3920,65}, {38840,3936,9}, {38854,3940,9},
+{38867,3944,9}, {38880,3948,9}, {38892,3952,9}, {38906,3956,206},
+{38928,3956,9}, {38948,3956,7}, {38961,3957,7}, {38974,3958,7},
+{26716,3959,7}, {38987,3960,9}, {39008,3964,9}, {39024,3968,9},
+{39039,3972,9}, {39059,3976,9}, {39078,3980,9}, {39092,3984,9},
+{39107,3988,9}, {39156,3992,9}, {39170,3996,9}, {39186,4000,9},
+{35233,4004,9}, {39195,4008,9}, {39215,4012,9}, {39240,4016,9},
+{39270,4020,9}, {39278,4024,9}, {39297,4028,9}, {39315,4032,9},
+{39335,4036,9}, {39352,4040,11}, {39366,4040,843}, {39384,4042,11},
+{39397,4042,586}, {39411,4042,714}, {39424,4042,715}, {39437,4042,716},
+{39454,4042,666}, {39474,4042,844}, {13147,4042,845}, {39489,4042,846},
+{39506,4042,847}, {39527,4042,848}, {39548,4042,849}, {39562,4042,850},
+{39579,4044,9}, {39601,4048,9}, {39622,4052,9}, {33041,4056,9},
+{39638,4060,9}, {39650,4064,9}, {39667,0,242}, {39679,16,140},
+{39687,24,140}, {39704,32,140}, {39718,40,137}, {39733,48,345},
+{39743,56,140}, {39754,64,226}, {39765,88,225}, {9701,116,9},
+{39777,120,9}, {39795,124,9}, {39814,128,9}, {39829,132,9},
+{39844,136,9}, {39861,140,9}, {39879,144,821}, {39893,152,821},
+{39908,160,340}, {39921,168,539}, {39933,176,859}, {39950,184,338},
+{36736,188,336}, {39960,192,9}, {39971,196,7}, {39982,200,9},
+{40002,204,9}, {40018,208,861}, {40061,216,140}, {40085,224,230},
+{40093,496,230}, {40111,768,863}, {32136,776,340}, {40175,784,10},
+{40188,0,864}, {40202,0,865}, {40213,8,140}, {28746,0,10},
+{5407,0,249}, {25721,0,9}, {28755,4,9}, {9208,0,11},
+{37020,2,11}, {14582,8,866}, {40230,0,105}, {40245,24,402},
+{40259,32,340}, {40273,40,9}, {9029,48,340}, {8378,56,340},
+{40294,64,644}, {40312,0,11}, {40324,2,11}, {40335,4,7},
+{15468,5,7}, {40343,6,11}, {40355,8,9}, {40367,12,11},
+{8846,14,11}, {40381,16,9}, {40392,20,11}, {27715,22,11},
+{7524,24,9}, {40405,28,9}, {40416,32,404}, {40431,160,867},
+{28547,416,868}, {40444,0,10}, {5397,8,9}, {40460,12,373},
+{40474,16,869}, {14571,0,9}, {5397,4,9}, {25721,0,9},
+{28755,4,9}, {25721,0,9}, {28755,4,4}, {14613,0,870},
+{18698,0,871}, {29883,0,872}, {40483,8,499}, {40494,8,500},
+{7339,8,873}, {38004,8,874}, {14613,0,870}, {18698,0,875},
+{40483,8,499}, {40494,8,500}, {7339,8,670}, {29883,8,503},
+{14613,0,870}, {18698,0,875}, {40483,8,499}, {7339,8,680},
+{29883,8,503}, {40499,0,412}, {40509,0,340}, {40522,0,4},
+{40531,0,340}, {40546,0,402}, {40561,8,340}, {40576,0,255},
+{40599,0,137}, {40614,0,876}, {40628,0,105}, {19030,32,447},
+{40645,40,388}, {7427,48,139}, {40661,64,877}, {40682,64,9},
+{40693,72,348}, {28728,0,101}, {18952,0,257}, {9687,0,340},
+{40712,0,879}, {40749,8,9}, {40757,16,11}, {40772,18,11},
+{40784,24,9}, {40712,0,879}, {40749,8,9}, {7339,16,11},
+{40772,18,11}, {18729,24,881}, {40712,0,879}, {40749,8,9},
+{7339,16,11}, {40772,18,11}, {18729,24,883}, {9208,0,9},
+{33538,8,9}, {29128,16,137}, {9208,0,9}, {14438,8,392},
+{40851,16,327}, {40872,24,9}, {9208,0,9}, {40882,8,9},
+{9208,0,9}, {40851,8,327}, {9208,0,9}, {40851,8,327},
+{5866,16,348}, {40899,24,340}, {40912,24,9}, {40925,24,7},
+{40941,25,7}, {9208,0,9}, {40953,8,340}, {40960,16,9},
+{40973,24,9}, {9208,0,9}, {9208,0,9}, {40981,8,328},
+{41000,0,9}, {41019,8,9}, {41037,16,9}, {41051,24,340},
+{9208,0,884}, {33538,8,9}, {29128,16,137}, {41000,0,9},
+{41019,8,9}, {41068,16,9}, {41051,24,340}, {41082,0,9},
+{9208,8,9}, {41082,0,9}, {8528,8,340}, {8421,0,416},
+{9029,8,411}, {41102,0,886}, {9208,0,9}, {41126,8,340},
+{41135,16,888}, {41171,24,9}, {5402,0,325}, {41185,0,366},
+{5397,8,11}, {17646,10,11}, {41199,16,890}, {41220,24,340},
+{41242,0,892}, {41276,0,894}, {41333,0,9}, {14582,8,340},
+{14571,16,9}, {9208,24,9}, {5261,0,7}, {41344,0,320},
+{41351,0,321}, {32231,8,9}, {41366,0,7}, {7339,1,579},
+{5402,8,326}, {22924,0,337}, {41373,0,896}, {41403,0,9},
+{41417,0,237}, {5402,8,333}, {25715,16,203}, {41441,24,322},
+{41454,0,898}, {41491,8,898}, {41520,0,10}, {41531,8,340},
+{41540,16,9}, {14582,24,340}, {41551,0,340}, {41561,8,340},
+{41571,16,340}, {41581,24,340}, {41591,0,259}, {41598,0,261},
+{41613,0,260}, {41624,0,272}, {41640,0,270}, {41658,0,292},
+{41665,0,289}, {41671,0,263}, {41686,0,267}, {41694,0,279},
+{41709,0,277}, {41720,0,282}, {41736,0,266}, {41744,0,291},
+{41748,0,271}, {41760,0,262}, {15224,0,262}, {41765,0,275},
+{41777,0,264}, {41793,0,285}, {41809,0,265}, {41819,0,273},
+{41833,0,269}, {41845,0,274}, {41857,0,269}, {41867,0,290},
+{41879,0,286}, {41897,0,275}, {41910,0,280}, {41929,0,281},
+{41373,0,288}, {41956,0,276}, {41961,0,278}, {41982,0,284},
+{41990,0,268}, {41996,0,268}, {42005,0,287}, {42014,0,283},
+{42022,0,245}, {7427,0,139}, {42026,0,152}, {5409,0,153},
+{42031,0,10}, {42036,0,154}, {42042,0,155}, {42047,0,156},
+{15392,0,157}, {42055,0,158}, {42061,0,10}, {9267,0,352},
+{5249,0,10}, {42074,0,344}, {25710,0,340}, {42091,0,232},
+{42104,0,340}, {42117,0,9}, {5255,0,10}, {42125,0,657},
+{42139,0,10}, {7348,0,11}, {42150,0,6}, {42173,2,11},
+{42184,0,298}, {7348,0,11}, {42187,2,149}, {42190,0,899},
+{8287,0,727}, {42199,0,728}, {42216,0,900}, {37579,0,901},
+{22294,0,902}, {42031,0,10}, {17735,0,340}, {42187,0,171},
+{42184,0,172}, {6239,0,159}, {42230,0,9}, {42240,0,9},
+{42264,0,9}, {42289,4,4}, {42312,4,364}, {8287,4,903},
+{42337,4,478}, {42346,4,479}, {42358,8,905}, {42399,8,907},
+{42184,0,303}, {7149,0,722}, {36861,0,908}, {42230,0,10},
+{42439,0,165}, {42448,0,10}, {42459,0,167}, {7149,0,660},
+{36861,0,908}, {42469,0,9}, {42480,0,166}, {42490,0,7},
+{42501,1,7}, {11011,2,7}, {42508,3,7}, {42490,0,792},
+{5402,0,909}, {19775,0,910}, {19779,0,464}, {42517,0,395},
+{42527,0,371}, {42534,0,465}, {42543,0,466}, {42554,0,467},
+{42508,0,397}, {42230,0,9}, {42566,0,161}, {42582,0,9},
+{10204,0,9}, {7149,0,760}, {36861,0,908}, {6239,0,176},
+{42230,0,9}, {42598,0,510}, {37784,0,10}, {42614,0,340},
+{42628,0,912}, {42675,0,419}, {42685,0,420}, {42699,0,421},
+{42714,0,491}, {42735,0,587}, {42740,0,31}, {42748,0,33},
+{42760,0,34}, {42769,0,30}, {42778,0,24}, {42788,0,393},
+{42796,0,398},
 };
 
 
 /* value, name */
 static const nts__lt_enumval E[] = {
-{0LL,41510}, {1LL,41527}, {2LL,41547}, {3LL,41569},
-{4LL,41588}, {5LL,41615}, {0LL,41635}, {1LL,41657},
-{0LL,41687}, {1LL,41703}, {2LL,41723}, {3LL,41740},
-{4LL,41761}, {5LL,41781}, {6LL,41806}, {7LL,41829},
-{0LL,41850}, {1LL,41865}, {2LL,41874}, {0LL,41890},
-{1LL,41913}, {2LL,41927}, {3LL,41941}, {4LL,41955},
-{5LL,41969}, {0LL,41988}, {1LL,42001}, {2LL,42019},
-{3LL,42034}, {4LL,42051}, {5LL,42072}, {6LL,42091},
-{0LL,42110}, {1LL,42135}, {2LL,42157}, {3LL,42184},
-{1LL,42208}, {2LL,42233}, {3LL,42262}, {4LL,42291},
-{5LL,42312}, {6LL,42336}, {7LL,42360}, {8LL,42378},
-{9LL,42400}, {10LL,42420}, {11LL,42442}, {12LL,42462},
-{13LL,42483}, {14LL,42510}, {15LL,42534}, {16LL,42556},
-{17LL,42576}, {18LL,42601}, {19LL,42620}, {20LL,42646},
-{21LL,42671}, {22LL,42700}, {23LL,42722}, {24LL,42742},
-{25LL,42767}, {26LL,42793}, {27LL,42822}, {28LL,42849},
-{29LL,42876}, {30LL,42900}, {31LL,42926}, {32LL,42953},
-{33LL,42974}, {34LL,43002}, {35LL,43029}, {36LL,43057},
-{37LL,43081}, {38LL,43112}, {39LL,43143}, {40LL,43174},
-{41LL,43199}, {42LL,43239}, {43LL,43273}, {44LL,43303},
-{45LL,43330}, {46LL,43356}, {47LL,43380}, {48LL,43415},
-{49LL,43445}, {50LL,43480}, {51LL,43515}, {52LL,43545},
-{53LL,43575}, {54LL,43599}, {55LL,43627}, {56LL,43657},
-{1LL,43680}, {2LL,43704}, {3LL,43727}, {4LL,43749},
-{5LL,43773}, {6LL,43800}, {7LL,43825}, {8LL,43851},
-{9LL,43877}, {10LL,43905}, {11LL,43934}, {12LL,43962},
-{0LL,43987}, {1LL,44002}, {2LL,44015}, {3LL,44031},
-{4LL,44048}, {5LL,44072}, {6LL,44084}, {7LL,44099},
-{1LL,44114}, {2LL,44129}, {3LL,44147}, {0LL,44163},
-{1LL,44176}, {2LL,44186}, {3LL,44210}, {4LL,44226},
-{5LL,44251}, {6LL,44273}, {7LL,44303}, {32LL,44315},
-{33LL,44335}, {34LL,44352}, {35LL,44383}, {36LL,44406},
-{37LL,44438}, {38LL,44467}, {0LL,44504}, {1LL,44521},
-{0LL,44538}, {1LL,44551}, {2LL,44568}, {3LL,44578},
-{0LL,44589}, {1LL,44608}, {2LL,44630}, {0LL,44650},
-{1LL,44668}, {2LL,44691}, {3LL,44713}, {0LL,44732},
-{1LL,44755}, {2LL,44774}, {3LL,44795}, {4LL,44816},
-{5LL,44837}, {6LL,44858}, {7LL,44878}, {1LL,44897},
-{2LL,44910},
+{0LL,42806}, {1LL,42823}, {2LL,42843}, {3LL,42865},
+{4LL,42884}, {5LL,42911}, {0LL,42931}, {1LL,42953},
+{0LL,42983}, {1LL,42999}, {2LL,43019}, {3LL,43036},
+{4LL,43057}, {5LL,43077}, {6LL,43102}, {7LL,43125},
+{0LL,43146}, {1LL,43161}, {2LL,43170}, {0LL,43186},
+{1LL,43209}, {2LL,43223}, {3LL,43237}, {4LL,43251},
+{5LL,43265}, {0LL,43284}, {1LL,43297}, {2LL,43315},
+{3LL,43330}, {4LL,43347}, {5LL,43368}, {6LL,43387},
+{0LL,43406}, {1LL,43431}, {2LL,43453}, {3LL,43480},
+{1LL,43504}, {2LL,43529}, {3LL,43558}, {4LL,43587},
+{5LL,43608}, {6LL,43632}, {7LL,43656}, {8LL,43674},
+{9LL,43696}, {10LL,43716}, {11LL,43738}, {12LL,43758},
+{13LL,43779}, {14LL,43806}, {15LL,43830}, {16LL,43852},
+{17LL,43872}, {18LL,43897}, {19LL,43916}, {20LL,43942},
+{21LL,43967}, {22LL,43996}, {23LL,44018}, {24LL,44038},
+{25LL,44063}, {26LL,44089}, {27LL,44118}, {28LL,44145},
+{29LL,44172}, {30LL,44196}, {31LL,44222}, {32LL,44249},
+{33LL,44270}, {34LL,44298}, {35LL,44325}, {36LL,44353},
+{37LL,44377}, {38LL,44408}, {39LL,44439}, {40LL,44470},
+{41LL,44495}, {42LL,44535}, {43LL,44569}, {44LL,44599},
+{45LL,44626}, {46LL,44652}, {47LL,44676}, {48LL,44711},
+{49LL,44741}, {50LL,44776}, {51LL,44811}, {52LL,44841},
+{53LL,44871}, {54LL,44895}, {55LL,44923}, {56LL,44953},
+{1LL,44976}, {2LL,45000}, {3LL,45023}, {4LL,45045},
+{5LL,45069}, {6LL,45096}, {7LL,45121}, {8LL,45147},
+{9LL,45173}, {10LL,45201}, {11LL,45230}, {12LL,45258},
+{1LL,45283}, {2LL,45305}, {3LL,45331}, {4LL,45355},
+{5LL,45382}, {6LL,45417}, {7LL,45440}, {8LL,45464},
+{9LL,45489}, {0LL,45507}, {1LL,45522}, {2LL,45535},
+{3LL,45551}, {4LL,45568}, {5LL,45592}, {6LL,45604},
+{7LL,45619}, {1LL,45634}, {2LL,45649}, {3LL,45667},
+{0LL,45683}, {1LL,32299}, {2LL,45696}, {3LL,45720},
+{4LL,45736}, {5LL,45761}, {6LL,45783}, {7LL,45813},
+{32LL,45825}, {33LL,45845}, {34LL,45862}, {35LL,45893},
+{36LL,45916}, {37LL,45948}, {38LL,45977}, {0LL,46014},
+{1LL,46031}, {0LL,46048}, {1LL,46061}, {2LL,46078},
+{3LL,46088}, {0LL,46099}, {1LL,46118}, {2LL,46140},
+{0LL,46160}, {1LL,46178}, {2LL,46201}, {3LL,46223},
+{0LL,46242}, {1LL,46265}, {2LL,46284}, {3LL,46305},
+{4LL,46326}, {5LL,46347}, {6LL,46368}, {7LL,46388},
+{1LL,46407}, {2LL,46420},
 };
 
 /* named structs, unions and enums, by name */
 static const uint32_t N[] = {
-309, 310, 13, 311, 14, 312, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24,
+319, 320, 13, 321, 14, 322, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24,
 25, 26, 27, 28, 29, 30, 31, 32, 33, 34, 35, 36, 37, 38, 39, 40,
-41, 313, 314, 315, 42, 43, 44, 45, 46, 47, 48, 49, 50, 51, 52, 53,
-54, 55, 316, 56, 57, 317, 58, 59, 60, 61, 62, 63, 64, 65, 66, 67,
+41, 323, 324, 325, 42, 43, 44, 45, 46, 47, 48, 49, 50, 51, 52, 53,
+54, 55, 326, 56, 57, 327, 58, 59, 60, 61, 62, 63, 64, 65, 66, 67,
 68, 69, 70, 71, 72, 73, 74, 75, 76, 77, 78, 79, 80, 81, 82, 83,
-84, 85, 86, 87, 88, 89, 90, 91, 92, 93, 94, 95, 96, 97, 98, 99,
-100, 101, 102, 103, 104, 105, 106, 107, 108, 109, 110, 111, 112, 113, 114, 115,
-116, 117, 118, 119, 120, 121, 122, 123, 124, 125, 126, 127, 128, 129, 130, 131,
-132, 133, 134, 135, 136, 137, 138, 139, 140, 141, 318, 142, 143, 144, 145, 146,
-147, 148, 149, 150, 151, 152, 153, 154, 155, 156, 157, 158, 159, 160, 161, 162,
-163, 164, 165, 166, 167, 168, 319, 169, 170, 171, 172, 173, 174, 175, 176, 177,
-178, 179, 180, 181, 182, 183, 184, 185, 186, 187, 188, 189, 190, 191, 192, 320,
-193, 321, 194, 195, 322, 196, 197, 323, 198, 199, 200, 201, 202, 203, 204, 205,
-206, 207, 208, 209, 210, 211, 324, 212, 213, 214, 215, 216, 217, 218, 219, 220,
-221, 222, 223, 224, 225, 226, 325, 227, 228, 229, 230, 231, 232, 326, 233, 234,
-235, 236, 237, 238, 239, 240, 241, 242, 243, 244, 245, 246, 247, 248, 249, 250,
-251, 252, 253, 254, 255, 256, 257, 258, 259, 260, 261, 262, 263, 264, 265, 266,
-267, 268, 269, 270, 271, 272, 273, 274, 275, 276, 277, 278, 279, 280, 281, 282,
-283, 284, 285, 286, 287, 288, 289, 290, 291, 292, 293, 294, 295, 296, 297, 298,
-299, 300, 301, 302, 303, 304, 305, 306, 307, 308,
+84, 85, 86, 87, 88, 89, 90, 91, 92, 93, 94, 95, 328, 96, 97, 98,
+99, 100, 101, 102, 103, 104, 105, 106, 107, 108, 109, 110, 111, 112, 113, 114,
+115, 116, 117, 118, 119, 120, 121, 122, 123, 124, 125, 126, 127, 128, 129, 130,
+131, 132, 133, 134, 135, 136, 137, 138, 139, 140, 141, 142, 143, 144, 145, 329,
+146, 147, 148, 149, 150, 151, 152, 153, 154, 155, 156, 157, 158, 159, 160, 161,
+162, 163, 164, 165, 166, 167, 168, 169, 170, 171, 172, 173, 174, 175, 176, 330,
+177, 178, 179, 180, 181, 182, 183, 184, 185, 186, 187, 188, 189, 190, 191, 192,
+193, 194, 195, 196, 197, 198, 199, 200, 201, 331, 202, 332, 203, 204, 333, 205,
+206, 334, 207, 208, 209, 210, 211, 212, 213, 214, 215, 216, 217, 218, 219, 220,
+335, 221, 222, 223, 224, 225, 226, 227, 228, 229, 230, 231, 232, 233, 234, 235,
+336, 236, 237, 238, 239, 240, 241, 337, 242, 243, 244, 245, 246, 247, 248, 249,
+250, 251, 252, 253, 254, 255, 256, 257, 258, 259, 260, 261, 262, 263, 264, 265,
+266, 267, 268, 269, 270, 271, 272, 273, 274, 275, 276, 277, 278, 279, 280, 281,
+282, 283, 284, 285, 286, 287, 288, 289, 290, 291, 292, 293, 294, 295, 296, 297,
+298, 299, 300, 301, 302, 303, 304, 305, 306, 307, 308, 309, 310, 311, 312, 313,
+314, 315, 316, 317, 318,
 };
 
 /* name, rva, extent, flags; by name */
 static const nts__lt_symbol Y[] = {
-{46640,2568948,12,0}, /* CmNtCSDReleaseType */
-{46625,2568764,4,0}, /* CmNtCSDVersion */
-{46501,1979084,4,0}, /* CmpHashTableSize */
-{46471,5476584,16,0}, /* CmpHiveListHead */
-{46518,1979104,952,0}, /* CmpMachineHiveList */
-{46487,5476480,8,0}, /* CmpMasterHive */
-{46559,2028800,104,0}, /* CmpRegistryLock */
-{46537,5477256,8,0}, /* CmpRegistryRootObject */
-{48880,632608,2,1}, /* DbgBreakPointWithStatus */
-{48723,1937424,3248,1}, /* ExAllocatePoolWithTag */
-{47159,2740432,8,0}, /* ExEventObjectType */
-{48745,1940672,2864,1}, /* ExFreePoolWithTag */
-{46315,2166688,2048,0}, /* ExPoolTagTables */
-{47177,2741312,8,0}, /* ExSemaphoreObjectType */
-{47266,5476556,4,0}, /* ExpLastTimeZoneBias */
-{46366,2740392,4,0}, /* ExpNumberOfNonPagedPools */
-{46344,2740376,4,0}, /* ExpNumberOfPagedPools */
-{46391,2742960,520,0}, /* ExpPagedPoolDescriptor */
-{46448,2752960,64,0}, /* ExpPoolBigEntriesInUse */
-{46331,2740400,4,0}, /* ExpPoolFlags */
-{47227,2165104,16,0}, /* ExpSystemResourcesList */
-{47250,2166432,32,0}, /* ExpTimeZoneBias */
-{48707,277688,556,1}, /* ExpWorkerThread */
-{46659,2568944,4,0}, /* InitSafeBootMode */
-{47122,2741800,8,0}, /* IoDeviceObjectType */
-{47103,2740656,8,0}, /* IoDriverObjectType */
-{47086,2740296,8,0}, /* IoFileObjectType */
-{48802,203680,96,1}, /* IofCallDriver */
-{47141,2556848,8,0}, /* IopRootDeviceNode */
-{48816,209728,3856,1}, /* IopfCompleteRequest */
-{48935,981680,64,1}, /* KdCheckForDebugBreak */
-{45036,1974576,832,0}, /* KdDebuggerDataBlock */
-{27595,2546160,1,0}, /* KdDebuggerEnabled */
-{45076,2546161,3,0}, /* KdDebuggerNotPresent */
-{45119,1974560,4,0}, /* KdPrintBufferSize */
-{45097,1974552,8,0}, /* KdPrintCircularBuffer */
-{45157,2081932,4,0}, /* KdPrintRolloverCount */
-{45137,1974544,8,0}, /* KdPrintWritePointer */
-{20050,1974504,40,0}, /* KdVersionBlock */
-{45056,2096411,1,0}, /* KdpDataBlockEncoded */
-{47375,2096410,1,0}, /* KdpDebuggerStructuresInitialized */
-{45239,2740776,40,0}, /* KeActiveProcessors */
-{48214,605808,4,1}, /* KeBugCheck */
-{48225,1372912,3360,1}, /* KeBugCheck2 */
-{46676,2541856,16,0}, /* KeBugCheckCallbackListHead */
-{48201,605856,304,1}, /* KeBugCheckEx */
-{46703,2541840,16,0}, /* KeBugCheckReasonCallbackListHead */
-{48313,83344,1176,1}, /* KeContextFromKframes */
-{48334,606160,256,1}, /* KeContextToKframes */
-{47550,315056,668,1}, /* KeDelayExecutionThread */
-{48963,573128,40,1}, /* KeFlushCurrentTbImmediately */
-{45258,2740272,4,0}, /* KeMaximumIncrement */
-{45220,2740248,4,0}, /* KeNumberProcessors */
-{47573,207616,2096,1}, /* KeRemoveQueueEx */
-{45357,2742528,64,0}, /* KeServiceDescriptorTable */
-{45382,2742720,64,0}, /* KeServiceDescriptorTableShadow */
-{48836,180976,1056,1}, /* KeStackAttachProcess */
-{45277,2740404,4,0}, /* KeTimeIncrement */
-{48857,180128,848,1}, /* KeUnstackDetachProcess */
-{48494,2997376,360,1}, /* KeUserModeCallback */
-{47525,261472,2960,1}, /* KeWaitForMultipleObjects */
-{47503,219344,1712,1}, /* KeWaitForSingleObject */
-{48115,623936,1072,1}, /* KiApcInterrupt */
-{45338,2541520,8,0}, /* KiBootProcessorIdt */
-{47890,645760,768,1}, /* KiBreakpointTrap */
-{46768,2148260,4,0}, /* KiBugCheckActive */
-{46736,2516864,64,0}, /* KiBugCheckData */
-{48237,664192,128,1}, /* KiBugCheckDispatch */
-{46751,2148296,12,0}, /* KiBugCheckDriver */
-{46785,2741376,8,0}, /* KiBugCodeMessages */
-{48513,617664,784,1}, /* KiCallUserMode */
-{47484,205440,2016,1}, /* KiCommitThreadWait */
-{48020,643584,192,1}, /* KiDebugTrapOrFault */
-{47589,281536,940,1}, /* KiDeliverApc */
-{48256,1551728,1488,1}, /* KiDispatchException */
-{48163,615360,60,1}, /* KiDispatchInterrupt */
-{47951,642816,768,1}, /* KiDivideErrorFault */
-{47932,649920,704,1}, /* KiDoubleFaultAbort */
-{48085,625232,1072,1}, /* KiDpcInterrupt */
-{48276,664320,640,1}, /* KiExceptionDispatch */
-{48146,409500,392,1}, /* KiExecuteAllDpcs */
-{47907,653696,768,1}, /* KiGeneralProtectionFault */
-{47602,619472,352,1}, /* KiIdleLoop */
-{47361,1974336,128,0}, /* KiIdleSummary */
-{45305,2049664,1280,0}, /* KiInitialProcess */
-{45322,2048448,1192,0}, /* KiInitialThread */
-{48415,2844576,2672,1}, /* KiInitializeKernel */
-{48039,608848,752,1}, /* KiInterruptDispatch */
-{48059,609600,736,1}, /* KiInterruptDispatchNoLock */
-{47970,648064,1152,1}, /* KiInvalidOpcodeFault */
-{48100,626352,1312,1}, /* KiIpiInterrupt */
-{45293,2740236,1,0}, /* KiKvaShadow */
-{48006,657664,375,1}, /* KiMcheckAbort */
-{47991,644736,718,1}, /* KiNmiInterrupt */
-{47860,654464,1536,1}, /* KiPageFault */
-{47872,1906688,128,1}, /* KiPageFaultShadow */
-{45203,2743488,2048,0}, /* KiProcessorBlock */
-{48296,137100,492,1}, /* KiRaiseException */
-{48130,264960,720,1}, /* KiRetireDpcList */
-{47613,204416,1024,1}, /* KiSearchForNewThread */
-{45428,623496,4,0}, /* KiServiceLimit */
-{45413,620288,3208,0}, /* KiServiceTable */
-{48353,630448,48,1}, /* KiStartSystemThread */
-{48373,631231,481,1}, /* KiStartUserThread */
-{48391,631126,10,1}, /* KiStartUserThreadReturn */
-{47457,615136,224,1}, /* KiSwapContext */
-{47471,332772,624,1}, /* KiSwapThread */
-{47824,661056,39,1}, /* KiSystemCall32 */
-{47839,1910912,33,1}, /* KiSystemCall32Shadow */
-{47788,662272,514,1}, /* KiSystemCall64 */
-{47803,1911744,45,1}, /* KiSystemCall64Shadow */
-{47634,663360,27,1}, /* KiSystemServiceCopyEnd */
-{47657,663248,112,1}, /* KiSystemServiceCopyStart */
-{47682,663387,805,1}, /* KiSystemServiceExit */
-{47765,661888,256,1}, /* KiSystemServiceHandler */
-{47743,663026,69,1}, /* KiSystemServiceRepeat */
-{47722,663006,20,1}, /* KiSystemServiceStart */
-{47702,662786,220,1}, /* KiSystemServiceUser */
-{48434,2763488,568,1}, /* KiSystemStartup */
-{48183,264432,528,1}, /* KiTimerExpiration */
-{45190,2740760,8,0}, /* KiWaitAlways */
-{45178,2740528,8,0}, /* KiWaitNever */
-{48777,1309664,2160,1}, /* MiResolveDemandZeroFault */
-{46160,2251072,128,0}, /* MiSystemVaTypeCount */
-{48763,1488528,20448,1}, /* MmAccessFault */
-{45806,2027712,64,0}, /* MmAvailablePages */
-{45933,1973504,40,0}, /* MmBadPageListHead */
-{47408,2236232,24,0}, /* MmBadPagesDetected */
-{45775,2333992,24,0}, /* MmDriverCommit */
-{45893,2755072,64,0}, /* MmFreePageListHead */
-{45457,2740504,8,0}, /* MmHighestPhysicalPage */
-{45544,2740240,8,0}, /* MmHighestUserAddress */
-{45602,2333832,8,0}, /* MmLastUnloadedDriver */
-{46097,2740976,8,0}, /* MmMaximumNonPagedPoolInBytes */
-{45951,1967304,40,0}, /* MmModifiedNoWritePageListHead */
-{45870,2753216,64,0}, /* MmModifiedPageListHead */
-{45638,2740440,8,0}, /* MmNonPagedPoolStart */
-{46022,2241316,28,0}, /* MmNumberOfPagingFiles */
-{45479,2740352,8,0}, /* MmNumberOfPhysicalPages */
-{45658,2237280,32,0}, /* MmPagedPoolCommit */
-{45623,2740648,8,0}, /* MmPagedPoolEnd */
-{46009,2241184,128,0}, /* MmPagingFile */
-{45743,2237264,8,0}, /* MmPeakCommitment */
-{45443,2740864,8,0}, /* MmPfnDatabase */
-{45503,2740280,8,0}, /* MmPhysicalMemoryBlock */
-{47443,2742344,8,0}, /* MmPoolCodeEnd */
-{47427,2742352,8,0}, /* MmPoolCodeStart */
-{45790,2237168,16,0}, /* MmProcessCommit */
-{45823,2027776,64,0}, /* MmResidentAvailablePages */
-{45760,2148328,8,0}, /* MmSharedCommit */
-{46069,2740680,8,0}, /* MmSizeOfNonPagedPoolInBytes */
-{46044,2741416,8,0}, /* MmSizeOfPagedPoolInBytes */
-{46126,2740468,4,0}, /* MmSpecialPoolTag */
-{45981,2755776,320,0}, /* MmStandbyPageListByPriority */
-{45848,2755520,64,0}, /* MmStandbyPageListHead */
-{46143,2742704,8,0}, /* MmSubsectionBase */
-{45525,2740480,8,0}, /* MmSystemRangeStart */
-{45698,2237208,8,0}, /* MmTotalCommitLimit */
-{45717,2237224,8,0}, /* MmTotalCommitLimitMaximum */
-{45676,2237216,8,0}, /* MmTotalCommittedPages */
-{45584,2740720,8,0}, /* MmUnloadedDrivers */
-{45565,2740224,8,0}, /* MmUserProbeAddress */
-{45912,2753792,64,0}, /* MmZeroedPageListHead */
-{46425,2074752,4416,0}, /* NonPagedPoolDescriptor */
-{46613,41744,40,0}, /* NtBuildGUID */
-{46589,41296,224,0}, /* NtBuildLab */
-{46600,41520,224,0}, /* NtBuildLabEx */
-{46575,41292,4,0}, /* NtBuildNumber */
-{48658,3444332,148,1}, /* NtCreateFile */
-{48575,3205476,100,1}, /* NtDelayExecution */
-{48636,3445616,112,1}, /* NtDeviceIoControlFile */
-{33337,2568780,4,0}, /* NtGlobalFlag */
-{27454,41276,4,0}, /* NtMajorVersion */
-{27469,41288,4,0}, /* NtMinorVersion */
-{48690,4710400,544,1}, /* NtRaiseHardError */
-{48613,3130992,2576,1}, /* NtReadFile */
-{48592,3128608,432,1}, /* NtRemoveIoCompletion */
-{27346,2568960,16,0}, /* NtSystemRoot */
-{48671,4771824,800,1}, /* NtTerminateProcess */
-{48550,3182360,276,1}, /* NtWaitForMultipleObjects */
-{48528,3148304,288,1}, /* NtWaitForSingleObject */
-{48624,3129040,1952,1}, /* NtWriteFile */
-{46967,2220288,2048,0}, /* ObTypeIndexTable */
-{47063,2213280,8,0}, /* ObpDirectoryObjectType */
-{47017,2222976,64,0}, /* ObpInfoMaskToOffset */
-{46946,2213248,8,0}, /* ObpKernelHandleTable */
-{47002,2213312,384,0}, /* ObpObjectTypes */
-{46900,2213264,8,0}, /* ObpRootDirectoryObject */
-{47037,2213272,8,0}, /* ObpSymbolicLinkObjectType */
-{46923,2213256,8,0}, /* ObpTypeDirectoryObject */
-{46984,2213288,24,0}, /* ObpTypeObjectType */
-{48956,1351904,1520,1}, /* PoIdle */
-{46266,2166624,8,0}, /* PoolBigPageTable */
-{46283,2166616,8,0}, /* PoolBigPageTableSize */
-{46304,1962008,4,0}, /* PoolHitTag */
-{46180,2166664,24,0}, /* PoolTrackTable */
-{46214,2166640,8,0}, /* PoolTrackTableExpansion */
-{46238,2166632,8,0}, /* PoolTrackTableExpansionSize */
-{46195,2166656,8,0}, /* PoolTrackTableSize */
-{46414,2741488,16,0}, /* PoolVector */
-{44929,2210112,32,0}, /* PsActiveProcessHead */
-{44995,2740456,8,0}, /* PsIdleProcess */
-{44972,2740264,8,0}, /* PsInitialSystemProcess */
-{47217,2740984,8,0}, /* PsJobType */
-{8090,2333840,16,0}, /* PsLoadedModuleList */
-{44949,2333888,104,0}, /* PsLoadedModuleResource */
-{45009,2740256,8,0}, /* PsProcessType */
-{45023,2740304,8,0}, /* PsThreadType */
-{46803,2210184,8,0}, /* PspCidTable */
-{46815,2209024,512,0}, /* PspCreateProcessNotifyRoutine */
-{46845,2208480,512,0}, /* PspCreateThreadNotifyRoutine */
-{46874,2207936,512,0}, /* PspLoadImageNotifyRoutine */
-{48450,3404116,468,1}, /* PspSystemThreadStartup */
-{48473,2961260,684,1}, /* PspUserThreadStartup */
-{48904,632608,2,1}, /* RtlpBreakWithStatusInstruction */
-{47199,5476464,8,0}, /* SeTokenObjectType */
-{47317,5476636,4,0}, /* WmipSMBiosTableLength */
-{47286,5477232,8,0}, /* WmipSMBiosTablePhysicalAddress */
-{47339,5476820,4,0}, /* WmipSMBiosVersionInfo */
+{48098,2568948,12,0}, /* CmNtCSDReleaseType */
+{48083,2568764,4,0}, /* CmNtCSDVersion */
+{47959,1979084,4,0}, /* CmpHashTableSize */
+{47929,5476584,16,0}, /* CmpHiveListHead */
+{47976,1979104,952,0}, /* CmpMachineHiveList */
+{47945,5476480,8,0}, /* CmpMasterHive */
+{48017,2028800,104,0}, /* CmpRegistryLock */
+{47995,5477256,8,0}, /* CmpRegistryRootObject */
+{50338,632608,2,1}, /* DbgBreakPointWithStatus */
+{50181,1937424,3248,1}, /* ExAllocatePoolWithTag */
+{48617,2740432,8,0}, /* ExEventObjectType */
+{50203,1940672,2864,1}, /* ExFreePoolWithTag */
+{47773,2166688,2048,0}, /* ExPoolTagTables */
+{48635,2741312,8,0}, /* ExSemaphoreObjectType */
+{48724,5476556,4,0}, /* ExpLastTimeZoneBias */
+{47824,2740392,4,0}, /* ExpNumberOfNonPagedPools */
+{47802,2740376,4,0}, /* ExpNumberOfPagedPools */
+{47849,2742960,520,0}, /* ExpPagedPoolDescriptor */
+{47906,2752960,64,0}, /* ExpPoolBigEntriesInUse */
+{47789,2740400,4,0}, /* ExpPoolFlags */
+{48685,2165104,16,0}, /* ExpSystemResourcesList */
+{48708,2166432,32,0}, /* ExpTimeZoneBias */
+{50165,277688,556,1}, /* ExpWorkerThread */
+{48117,2568944,4,0}, /* InitSafeBootMode */
+{48580,2741800,8,0}, /* IoDeviceObjectType */
+{48561,2740656,8,0}, /* IoDriverObjectType */
+{48544,2740296,8,0}, /* IoFileObjectType */
+{50260,203680,96,1}, /* IofCallDriver */
+{48599,2556848,8,0}, /* IopRootDeviceNode */
+{50274,209728,3856,1}, /* IopfCompleteRequest */
+{50393,981680,64,1}, /* KdCheckForDebugBreak */
+{46546,1974576,832,0}, /* KdDebuggerDataBlock */
+{27808,2546160,1,0}, /* KdDebuggerEnabled */
+{46586,2546161,3,0}, /* KdDebuggerNotPresent */
+{46629,1974560,4,0}, /* KdPrintBufferSize */
+{46607,1974552,8,0}, /* KdPrintCircularBuffer */
+{46667,2081932,4,0}, /* KdPrintRolloverCount */
+{46647,1974544,8,0}, /* KdPrintWritePointer */
+{20263,1974504,40,0}, /* KdVersionBlock */
+{46566,2096411,1,0}, /* KdpDataBlockEncoded */
+{48833,2096410,1,0}, /* KdpDebuggerStructuresInitialized */
+{46749,2740776,40,0}, /* KeActiveProcessors */
+{49672,605808,4,1}, /* KeBugCheck */
+{49683,1372912,3360,1}, /* KeBugCheck2 */
+{48134,2541856,16,0}, /* KeBugCheckCallbackListHead */
+{49659,605856,304,1}, /* KeBugCheckEx */
+{48161,2541840,16,0}, /* KeBugCheckReasonCallbackListHead */
+{49771,83344,1176,1}, /* KeContextFromKframes */
+{49792,606160,256,1}, /* KeContextToKframes */
+{49008,315056,668,1}, /* KeDelayExecutionThread */
+{50421,573128,40,1}, /* KeFlushCurrentTbImmediately */
+{46768,2740272,4,0}, /* KeMaximumIncrement */
+{46730,2740248,4,0}, /* KeNumberProcessors */
+{49031,207616,2096,1}, /* KeRemoveQueueEx */
+{46867,2742528,64,0}, /* KeServiceDescriptorTable */
+{46892,2742720,64,0}, /* KeServiceDescriptorTableShadow */
+{50294,180976,1056,1}, /* KeStackAttachProcess */
+{46787,2740404,4,0}, /* KeTimeIncrement */
+{50315,180128,848,1}, /* KeUnstackDetachProcess */
+{49952,2997376,360,1}, /* KeUserModeCallback */
+{48983,261472,2960,1}, /* KeWaitForMultipleObjects */
+{48961,219344,1712,1}, /* KeWaitForSingleObject */
+{49573,623936,1072,1}, /* KiApcInterrupt */
+{46848,2541520,8,0}, /* KiBootProcessorIdt */
+{49348,645760,768,1}, /* KiBreakpointTrap */
+{48226,2148260,4,0}, /* KiBugCheckActive */
+{48194,2516864,64,0}, /* KiBugCheckData */
+{49695,664192,128,1}, /* KiBugCheckDispatch */
+{48209,2148296,12,0}, /* KiBugCheckDriver */
+{48243,2741376,8,0}, /* KiBugCodeMessages */
+{49971,617664,784,1}, /* KiCallUserMode */
+{48942,205440,2016,1}, /* KiCommitThreadWait */
+{49478,643584,192,1}, /* KiDebugTrapOrFault */
+{49047,281536,940,1}, /* KiDeliverApc */
+{49714,1551728,1488,1}, /* KiDispatchException */
+{49621,615360,60,1}, /* KiDispatchInterrupt */
+{49409,642816,768,1}, /* KiDivideErrorFault */
+{49390,649920,704,1}, /* KiDoubleFaultAbort */
+{49543,625232,1072,1}, /* KiDpcInterrupt */
+{49734,664320,640,1}, /* KiExceptionDispatch */
+{49604,409500,392,1}, /* KiExecuteAllDpcs */
+{49365,653696,768,1}, /* KiGeneralProtectionFault */
+{49060,619472,352,1}, /* KiIdleLoop */
+{48819,1974336,128,0}, /* KiIdleSummary */
+{46815,2049664,1280,0}, /* KiInitialProcess */
+{46832,2048448,1192,0}, /* KiInitialThread */
+{49873,2844576,2672,1}, /* KiInitializeKernel */
+{49497,608848,752,1}, /* KiInterruptDispatch */
+{49517,609600,736,1}, /* KiInterruptDispatchNoLock */
+{49428,648064,1152,1}, /* KiInvalidOpcodeFault */
+{49558,626352,1312,1}, /* KiIpiInterrupt */
+{46803,2740236,1,0}, /* KiKvaShadow */
+{49464,657664,375,1}, /* KiMcheckAbort */
+{49449,644736,718,1}, /* KiNmiInterrupt */
+{49318,654464,1536,1}, /* KiPageFault */
+{49330,1906688,128,1}, /* KiPageFaultShadow */
+{46713,2743488,2048,0}, /* KiProcessorBlock */
+{49754,137100,492,1}, /* KiRaiseException */
+{49588,264960,720,1}, /* KiRetireDpcList */
+{49071,204416,1024,1}, /* KiSearchForNewThread */
+{46938,623496,4,0}, /* KiServiceLimit */
+{46923,620288,3208,0}, /* KiServiceTable */
+{49811,630448,48,1}, /* KiStartSystemThread */
+{49831,631231,481,1}, /* KiStartUserThread */
+{49849,631126,10,1}, /* KiStartUserThreadReturn */
+{48915,615136,224,1}, /* KiSwapContext */
+{48929,332772,624,1}, /* KiSwapThread */
+{49282,661056,39,1}, /* KiSystemCall32 */
+{49297,1910912,33,1}, /* KiSystemCall32Shadow */
+{49246,662272,514,1}, /* KiSystemCall64 */
+{49261,1911744,45,1}, /* KiSystemCall64Shadow */
+{49092,663360,27,1}, /* KiSystemServiceCopyEnd */
+{49115,663248,112,1}, /* KiSystemServiceCopyStart */
+{49140,663387,805,1}, /* KiSystemServiceExit */
+{49223,661888,256,1}, /* KiSystemServiceHandler */
+{49201,663026,69,1}, /* KiSystemServiceRepeat */
+{49180,663006,20,1}, /* KiSystemServiceStart */
+{49160,662786,220,1}, /* KiSystemServiceUser */
+{49892,2763488,568,1}, /* KiSystemStartup */
+{49641,264432,528,1}, /* KiTimerExpiration */
+{46700,2740760,8,0}, /* KiWaitAlways */
+{46688,2740528,8,0}, /* KiWaitNever */
+{50235,1309664,2160,1}, /* MiResolveDemandZeroFault */
+{47670,2251072,128,0}, /* MiSystemVaTypeCount */
+{50221,1488528,20448,1}, /* MmAccessFault */
+{47316,2027712,64,0}, /* MmAvailablePages */
+{47443,1973504,40,0}, /* MmBadPageListHead */
+{48866,2236232,24,0}, /* MmBadPagesDetected */
+{47285,2333992,24,0}, /* MmDriverCommit */
+{47403,2755072,64,0}, /* MmFreePageListHead */
+{46967,2740504,8,0}, /* MmHighestPhysicalPage */
+{47054,2740240,8,0}, /* MmHighestUserAddress */
+{47112,2333832,8,0}, /* MmLastUnloadedDriver */
+{47607,2740976,8,0}, /* MmMaximumNonPagedPoolInBytes */
+{47461,1967304,40,0}, /* MmModifiedNoWritePageListHead */
+{47380,2753216,64,0}, /* MmModifiedPageListHead */
+{47148,2740440,8,0}, /* MmNonPagedPoolStart */
+{47532,2241316,28,0}, /* MmNumberOfPagingFiles */
+{46989,2740352,8,0}, /* MmNumberOfPhysicalPages */
+{47168,2237280,32,0}, /* MmPagedPoolCommit */
+{47133,2740648,8,0}, /* MmPagedPoolEnd */
+{47519,2241184,128,0}, /* MmPagingFile */
+{47253,2237264,8,0}, /* MmPeakCommitment */
+{46953,2740864,8,0}, /* MmPfnDatabase */
+{47013,2740280,8,0}, /* MmPhysicalMemoryBlock */
+{48901,2742344,8,0}, /* MmPoolCodeEnd */
+{48885,2742352,8,0}, /* MmPoolCodeStart */
+{47300,2237168,16,0}, /* MmProcessCommit */
+{47333,2027776,64,0}, /* MmResidentAvailablePages */
+{47270,2148328,8,0}, /* MmSharedCommit */
+{47579,2740680,8,0}, /* MmSizeOfNonPagedPoolInBytes */
+{47554,2741416,8,0}, /* MmSizeOfPagedPoolInBytes */
+{47636,2740468,4,0}, /* MmSpecialPoolTag */
+{47491,2755776,320,0}, /* MmStandbyPageListByPriority */
+{47358,2755520,64,0}, /* MmStandbyPageListHead */
+{47653,2742704,8,0}, /* MmSubsectionBase */
+{47035,2740480,8,0}, /* MmSystemRangeStart */
+{47208,2237208,8,0}, /* MmTotalCommitLimit */
+{47227,2237224,8,0}, /* MmTotalCommitLimitMaximum */
+{47186,2237216,8,0}, /* MmTotalCommittedPages */
+{47094,2740720,8,0}, /* MmUnloadedDrivers */
+{47075,2740224,8,0}, /* MmUserProbeAddress */
+{47422,2753792,64,0}, /* MmZeroedPageListHead */
+{47883,2074752,4416,0}, /* NonPagedPoolDescriptor */
+{48071,41744,40,0}, /* NtBuildGUID */
+{48047,41296,224,0}, /* NtBuildLab */
+{48058,41520,224,0}, /* NtBuildLabEx */
+{48033,41292,4,0}, /* NtBuildNumber */
+{50116,3444332,148,1}, /* NtCreateFile */
+{50033,3205476,100,1}, /* NtDelayExecution */
+{50094,3445616,112,1}, /* NtDeviceIoControlFile */
+{34698,2568780,4,0}, /* NtGlobalFlag */
+{27667,41276,4,0}, /* NtMajorVersion */
+{27682,41288,4,0}, /* NtMinorVersion */
+{50148,4710400,544,1}, /* NtRaiseHardError */
+{50071,3130992,2576,1}, /* NtReadFile */
+{50050,3128608,432,1}, /* NtRemoveIoCompletion */
+{27559,2568960,16,0}, /* NtSystemRoot */
+{50129,4771824,800,1}, /* NtTerminateProcess */
+{50008,3182360,276,1}, /* NtWaitForMultipleObjects */
+{49986,3148304,288,1}, /* NtWaitForSingleObject */
+{50082,3129040,1952,1}, /* NtWriteFile */
+{48425,2220288,2048,0}, /* ObTypeIndexTable */
+{48521,2213280,8,0}, /* ObpDirectoryObjectType */
+{48475,2222976,64,0}, /* ObpInfoMaskToOffset */
+{48404,2213248,8,0}, /* ObpKernelHandleTable */
+{48460,2213312,384,0}, /* ObpObjectTypes */
+{48358,2213264,8,0}, /* ObpRootDirectoryObject */
+{48495,2213272,8,0}, /* ObpSymbolicLinkObjectType */
+{48381,2213256,8,0}, /* ObpTypeDirectoryObject */
+{48442,2213288,24,0}, /* ObpTypeObjectType */
+{50414,1351904,1520,1}, /* PoIdle */
+{47724,2166624,8,0}, /* PoolBigPageTable */
+{47741,2166616,8,0}, /* PoolBigPageTableSize */
+{47762,1962008,4,0}, /* PoolHitTag */
+{47690,2166664,24,0}, /* PoolTrackTable */
+{32489,2166640,8,0}, /* PoolTrackTableExpansion */
+{32513,2166632,8,0}, /* PoolTrackTableExpansionSize */
+{47705,2166656,8,0}, /* PoolTrackTableSize */
+{47872,2741488,16,0}, /* PoolVector */
+{46439,2210112,32,0}, /* PsActiveProcessHead */
+{46505,2740456,8,0}, /* PsIdleProcess */
+{46482,2740264,8,0}, /* PsInitialSystemProcess */
+{48675,2740984,8,0}, /* PsJobType */
+{8303,2333840,16,0}, /* PsLoadedModuleList */
+{46459,2333888,104,0}, /* PsLoadedModuleResource */
+{46519,2740256,8,0}, /* PsProcessType */
+{46533,2740304,8,0}, /* PsThreadType */
+{48261,2210184,8,0}, /* PspCidTable */
+{48273,2209024,512,0}, /* PspCreateProcessNotifyRoutine */
+{48303,2208480,512,0}, /* PspCreateThreadNotifyRoutine */
+{48332,2207936,512,0}, /* PspLoadImageNotifyRoutine */
+{49908,3404116,468,1}, /* PspSystemThreadStartup */
+{49931,2961260,684,1}, /* PspUserThreadStartup */
+{50362,632608,2,1}, /* RtlpBreakWithStatusInstruction */
+{48657,5476464,8,0}, /* SeTokenObjectType */
+{48775,5476636,4,0}, /* WmipSMBiosTableLength */
+{48744,5477232,8,0}, /* WmipSMBiosTablePhysicalAddress */
+{48797,5476820,4,0}, /* WmipSMBiosVersionInfo */
 };
 
 /* the symbols by RVA */
@@ -2700,9 +2763,9 @@ const nts__layout_table nts__layouts_7601_24540 = {
     "66d0ffb1a337fe8a45d1c4eef800333d21a7b0407186381bb16476158465ad5b",
     8, /* pointer size */
     S, sizeof S,
-    T, 898, 13, /* types, of which base types */
-    M, 3444,
-    E, 153,
-    N, 314,
+    T, 912, 13, /* types, of which base types */
+    M, 3557,
+    E, 162,
+    N, 325,
     Y, R, 219,
 };
