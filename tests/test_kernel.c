@@ -302,9 +302,10 @@ static void test_degraded(const char *dmp, const truth *t)
     CHECK(nts_kernel_open(&k, d, &o) == NTS_OK);
     const nts_kernel_info *ki = nts_kernel_get_info(k);
     CHECK_EQ_U64(ki->types, NTS_KTYPES_NONE);
-    /* The builder's processors run no thread: the heuristics have no known
-     * process to probe, so the process list is not available here... unless
-     * a current thread exists. Kernel modules work from the kernel image. */
+    CHECK(ki->types_verified);
+    CHECK(log_has(k, "heuristics: ActiveProcessLinks"));
+    CHECK(log_has(k, "heuristics: ImageFileName"));
+    /* Kernel modules: the loader entry matched against the kernel image. */
     nts_module_list *ml = NULL;
     CHECK(nts_kernel_modules(k, &ml) == NTS_OK);
     if (ml) {
@@ -316,19 +317,30 @@ static void test_degraded(const char *dmp, const truth *t)
         }
         nts_module_list_free(ml);
     }
+    /* Processes: links, PID and name by heuristics, the rest from KDBG. */
     nts_process_list *pl = NULL;
-    nts_status st = nts_kernel_processes(k, &pl);
-    if (st == NTS_OK && pl) {
+    CHECK(nts_kernel_processes(k, &pl) == NTS_OK);
+    if (pl) {
         CHECK_EQ_U64(pl->count, tnum(t, -1, "processes.#"));
         for (size_t i = 0; i < pl->count; i++) {
-            CHECK_EQ_U64(pl->items[i].pid, tnum(t, -1, "processes[%zu].pid", i));
-            CHECK_STR(pl->items[i].image_name, tget(t, "processes[%zu].name", i));
-            CHECK_EQ_U64(pl->items[i].dtb, tnum(t, -1, "processes[%zu].directory_table_base", i));
-            CHECK_EQ_U64(pl->items[i].peb, tnum(t, -1, "processes[%zu].peb", i));
+            const nts_process_info *p = &pl->items[i];
+            CHECK_EQ_U64(p->eprocess, tnum(t, -1, "processes[%zu].eprocess", i));
+            CHECK_EQ_U64(p->pid, tnum(t, -1, "processes[%zu].pid", i));
+            CHECK_EQ_U64(p->ppid, tnum(t, -1, "processes[%zu].ppid", i));
+            CHECK_STR(p->image_name, tget(t, "processes[%zu].name", i));
+            CHECK_EQ_U64(p->dtb, tnum(t, -1, "processes[%zu].directory_table_base", i));
+            CHECK_EQ_U64(p->peb, tnum(t, -1, "processes[%zu].peb", i));
+            CHECK_EQ_U64(p->have, NTS_PROC_HAVE_BASIC);
         }
-    } else {
-        fprintf(stderr, "  degraded mode: no process list (%s)\n", nts_last_error());
-        CHECK(st == NTS_E_UNSUPPORTED);
+        /* What needs the layouts says so. */
+        nts_thread_list *tl = NULL;
+        CHECK(nts_process_threads(k, pl->items[0].eprocess, &tl) == NTS_E_UNSUPPORTED);
+        CHECK(tl == NULL);
+        nts_vas *uv = NULL;
+        CHECK(nts_process_vas(k, &pl->items[2], &uv) == NTS_OK);
+        nts_peb_info *pb = NULL;
+        CHECK(nts_peb_read(k, uv, pl->items[2].peb, &pb) == NTS_E_UNSUPPORTED);
+        nts_vas_close(uv);
     }
     nts_process_list_free(pl);
     nts_kernel_close(k);

@@ -65,7 +65,8 @@ typedef struct nts_process_info {
                                    levels are counted (bounded); HAVE_HANDLE_COUNT clear when the
                                    table cannot be read ("<Data Not Accessible>") */
     uint32_t session_id;        /* Session->SessionId, else PEB.SessionId */
-    int has_session;            /* 0: "SessionId: none" (System, smss ...) */
+    int has_session;            /* 0: "SessionId: none" (System, smss ...); meaningful only
+                                   with NTS_PROC_HAVE_SESSION */
     /* times (100 ns units; user/kernel times in clock ticks) */
     uint64_t create_time;       /* CreateTime (FILETIME) */
     uint64_t exit_time;         /* ExitTime (0 while running) */

@@ -12,8 +12,11 @@
  *     WaitReason, SizePrcb, OffsetPrcbCurrentThread/IdleThread/Number/
  *     ProcStateContext; LIST_ENTRY and UNICODE_STRING (public, kdbg_layout.h);
  *   by heuristics, each one checked before it is used:
- *     ActiveProcessLinks - the LIST_ENTRY of a known process (the crashing
- *       thread's ApcState.Process) whose list, walked forward, reaches
+ *     ActiveProcessLinks - the first entry of PsActiveProcessHead belongs to
+ *       System: PID 4 sits just before it, and its EPROCESS base is where
+ *       KDBG's DirectoryTableBase offset holds the header's DTB; failing
+ *       that, the LIST_ENTRY of a known process (the crashing thread's
+ *       ApcState.Process) whose list, walked forward, reaches
  *       PsActiveProcessHead;
  *     UniqueProcessId - the pointer just before ActiveProcessLinks (every
  *       x64 kernel since Vista): the first process must have PID 4;
@@ -128,11 +131,40 @@ static int reaches(nts_kernel *k, uint64_t link, uint64_t head)
     return 0;
 }
 
+/* From the System process alone: the first entry of PsActiveProcessHead is
+ * System's ActiveProcessLinks; the pointer before it is its PID (4); its
+ * DirectoryTableBase (KDBG's offset from the EPROCESS base) is the dump
+ * header's: the base is where both hold. */
+static int links_from_system(nts_kernel *k)
+{
+    nts__ep_off *e = &k->off.ep;
+    uint64_t head = k->info.ps_active_process_head, first, pid;
+    uint64_t dtb = nts_dump_get_info(k->dump)->directory_table_base & ~0xfffull;
+    if (!nts__has(e->dtb) || !dtb || nts_vas_read_u64(k->vas, head, &first) != NTS_OK ||
+        first == head || nts_vas_read_u64(k->vas, first - 8, &pid) != NTS_OK || pid != 4)
+        return 0;
+    for (uint64_t off = 8; off + 16 <= e->size; off += 8) {
+        uint64_t v;
+        if (nts_vas_read_u64(k->vas, first - off + e->dtb.off, &v) != NTS_OK ||
+            (v & ~0xfffull) != dtb)
+            continue;
+        e->links = nts__fld_at((uint32_t)off, 16);
+        e->pid = nts__fld_at((uint32_t)off - 8, 8);
+        nts__klog(k, "heuristics: ActiveProcessLinks at +0x%" PRIx64 " (the first process has "
+                  "PID 4 before its links and the header's DirectoryTableBase at KDBG's offset "
+                  "+0x%x); UniqueProcessId at +0x%" PRIx64, off, e->dtb.off, off - 8);
+        return 1;
+    }
+    return 0;
+}
+
 static void find_links(nts_kernel *k)
 {
     nts__ep_off *e = &k->off.ep;
     uint64_t head = k->info.ps_active_process_head;
     if (nts__has(e->links) || !e->size || !head)
+        return;
+    if (links_from_system(k))
         return;
     uint64_t proc = known_process(k);
     if (!proc) {
