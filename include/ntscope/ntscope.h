@@ -8,6 +8,14 @@
 #include "ntscope/dump.h"
 #include "ntscope/vas.h"
 #include "ntscope/bugcheck.h"
+#include "ntscope/pe.h"
+#include "ntscope/types.h"
+#include "ntscope/sympath.h"
+#include "ntscope/symbols.h"
+#include "ntscope/stack.h"
+#include "ntscope/kernel.h"
+#include "ntscope/process.h"
+#include "ntscope/registry.h"
 
 #define NTSCOPE_VERSION "0.1.0"
 
