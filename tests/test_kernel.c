@@ -98,6 +98,12 @@ static void test_triage(void)
     CHECK_EQ_U64(pr.current_thread, 0xffffc08bde9e1640ull);
     CHECK(pr.crashing);
     CHECK(nts_kernel_prcb(k, 16, &pr) == NTS_E_NOT_FOUND);
+    nts_context_x64 cx;
+    int from_dump = 0;
+    CHECK(nts_kernel_prcb_context(k, 0, &cx, &from_dump) == NTS_OK);
+    CHECK(from_dump);
+    CHECK_EQ_U64(cx.rip, 0xfffff8048b58334cull);
+    CHECK(nts_kernel_prcb_context(k, 1, &cx, &from_dump) != NTS_OK); /* not in a triage dump */
     /* PsLoadedModuleList's head is not in a triage dump: the walk says so. */
     nts_module_list *ml = NULL;
     CHECK(nts_kernel_modules(k, &ml) == NTS_E_TRUNCATED);
@@ -186,6 +192,15 @@ static void check_kernel_vs_truth(nts_kernel *k, const truth *t, const char *wha
         nts_prcb_info p;
         CHECK(nts_kernel_prcb(k, i, &p) == NTS_OK);
         CHECK_EQ_U64(p.number, i);
+        CHECK(p.context != 0);
+        nts_context_x64 cx;
+        int from_dump = -1;
+        nts_status st = nts_kernel_prcb_context(k, i, &cx, &from_dump);
+        CHECK_EQ_U64(from_dump, p.crashing);
+        if (p.crashing) {
+            CHECK(st == NTS_OK);
+            CHECK_EQ_U64(cx.rip, tnum(t, 0, "header.context.rip"));
+        }
     }
 }
 

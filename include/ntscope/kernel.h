@@ -257,6 +257,15 @@ typedef struct nts_prcb_info {
 nts_status nts_kernel_prcb(nts_kernel *k, uint32_t cpu, nts_prcb_info *out);
 
 /*
+ * The register context of processor cpu (`~Ns` in a kernel dump): the dump
+ * header's for the crashing processor (*from_dump 1), else the KPRCB's
+ * ProcessorState.ContextFrame saved when the crash froze it. from_dump may
+ * be NULL. NTS_E_NOT_FOUND when the PRCB has no saved context.
+ */
+nts_status nts_kernel_prcb_context(nts_kernel *k, uint32_t cpu, nts_context_x64 *ctx,
+                                   int *from_dump);
+
+/*
  * The processor that wrote the dump and the thread it ran: for a triage
  * dump, the PRCB the dump carries; otherwise the processor whose
  * ProcessorState.ContextFrame has the header context's rsp, else whose

@@ -87,6 +87,8 @@ typedef struct nts_process_info {
     uint64_t ws_min, ws_max;    /* Minimum/MaximumWorkingSetSize */
     uint64_t ws_peak;           /* PeakWorkingSetSize */
     uint32_t page_fault_count;
+    uint8_t memory_priority;    /* Vm Flags.MemoryPriority (!process: "MemoryPriority BACKGROUND"
+                                   for 0, "FOREGROUND" above) */
     uint64_t virtual_size;      /* bytes */
     uint64_t peak_virtual_size; /* bytes */
     uint64_t quota_paged;       /* ProcessQuotaUsage[PagedPool] (bytes) */

@@ -67,7 +67,7 @@ typedef struct nts__ep_off {       /* _EPROCESS */
     nts__fld session, commit, commit_peak, vad_root, vad_count, clone_root;
     nts__fld private_pages, modified_pages, locked_pages, token, device_map, job;
     nts__fld user_time, kernel_time, quota_paged, quota_nonpaged;
-    nts__fld ws_size, ws_min, ws_max, ws_peak, fault_count, vsize, peak_vsize;
+    nts__fld ws_size, ws_min, ws_max, ws_peak, fault_count, vsize, peak_vsize, mem_priority;
     nts__fld base_priority, priority_class, active_threads, audit_name;
     int token_fast_ref, device_map_fast_ref;
 } nts__ep_off;

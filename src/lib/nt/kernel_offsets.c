@@ -153,6 +153,8 @@ void nts__offsets_from_typedb(nts_kernel *k)
                          "_EPROCESS.Vm.PeakWorkingSetSize", NULL);
     e->fault_count = fld_any(db, "_EPROCESS.Vm.Instance.PageFaultCount",
                              "_EPROCESS.Vm.PageFaultCount", NULL);
+    e->mem_priority = fld_any(db, "_EPROCESS.Vm.Instance.Flags.MemoryPriority",
+                              "_EPROCESS.Vm.Flags.MemoryPriority", NULL);
     e->vsize = fld(db, "_EPROCESS.VirtualSize");
     e->peak_vsize = fld(db, "_EPROCESS.PeakVirtualSize");
     e->base_priority = fld(db, "_EPROCESS.Pcb.BasePriority");

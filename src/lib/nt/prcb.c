@@ -117,6 +117,37 @@ nts_status nts_kernel_prcb(nts_kernel *k, uint32_t cpu, nts_prcb_info *out)
     return NTS_OK;
 }
 
+nts_status nts_kernel_prcb_context(nts_kernel *k, uint32_t cpu, nts_context_x64 *ctx,
+                                   int *from_dump)
+{
+    if (!k || !ctx)
+        return nts__fail(NTS_E_INVALID_ARG, "nts_kernel_prcb_context: NULL argument");
+    int dummy;
+    if (!from_dump)
+        from_dump = &dummy;
+    *from_dump = 0;
+    nts_prcb_info p;
+    nts_status st = nts_kernel_prcb(k, cpu, &p);
+    if (st != NTS_OK)
+        return st;
+    if (p.crashing) {
+        *ctx = nts_dump_get_info(k->dump)->context;
+        *from_dump = 1;
+        return NTS_OK;
+    }
+    uint8_t b[NTS__CONTEXT_SIZE];
+    if (!p.context)
+        return nts__fail(NTS_E_NOT_FOUND, "the layouts do not place KPRCB.ProcessorState");
+    st = nts_vas_read(k->vas, p.context, b, sizeof b, NULL);
+    if (st != NTS_OK)
+        return nts__fail(st, "the saved context of processor %u at %016" PRIx64 " is not in the "
+                         "dump", cpu, p.context);
+    nts__decode_context_x64(b, ctx);
+    if (!ctx->rip && !ctx->rsp)
+        return nts__fail(NTS_E_NOT_FOUND, "processor %u has no saved context (it is empty)", cpu);
+    return NTS_OK;
+}
+
 nts_status nts_kernel_crash_thread(nts_kernel *k, uint32_t *cpu, uint64_t *ethread)
 {
     if (!k)

@@ -188,6 +188,7 @@ nts_status nts_process_read(nts_kernel *k, uint64_t va, nts_process_info *p)
         p->ws_max = nts__getv(b, n, e->ws_max);
         p->ws_peak = nts__getv(b, n, e->ws_peak);
         p->page_fault_count = (uint32_t)nts__getv(b, n, e->fault_count);
+        p->memory_priority = (uint8_t)nts__getv(b, n, e->mem_priority);
         p->virtual_size = nts__getv(b, n, e->vsize);
         p->peak_virtual_size = nts__getv(b, n, e->peak_vsize);
         p->quota_paged = nts__getv(b, n, e->quota_paged);
