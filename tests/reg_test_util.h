@@ -26,7 +26,7 @@ typedef struct reg_buf {
     size_t len, cap;
 } reg_buf;
 
-static void reg_append(reg_buf *b, const void *s, size_t n)
+static inline void reg_append(reg_buf *b, const void *s, size_t n)
 {
     if (b->len + n + 1 > b->cap) {
         size_t nc = b->cap ? b->cap * 2 : 1 << 16;
@@ -40,10 +40,10 @@ static void reg_append(reg_buf *b, const void *s, size_t n)
     b->p[b->len] = 0;
 }
 
-static void reg_puts(reg_buf *b, const char *s) { reg_append(b, s, strlen(s)); }
+static inline void reg_puts(reg_buf *b, const char *s) { reg_append(b, s, strlen(s)); }
 
 /* Write UTF-8 text (n bytes, may hold NULs) the way perl prints it. */
-static void reg_put(reg_buf *b, const char *s, size_t n, int escape)
+static inline void reg_put(reg_buf *b, const char *s, size_t n, int escape)
 {
     int wide = 0;
     for (size_t i = 0; i < n; i++) {
@@ -71,7 +71,7 @@ typedef struct reg_named {
     uint32_t cell;
 } reg_named;
 
-static int reg_named_cmp(const void *a, const void *b)
+static inline int reg_named_cmp(const void *a, const void *b)
 {
     const reg_named *x = a, *y = b;
     size_t n = x->len < y->len ? x->len : y->len;
@@ -82,7 +82,7 @@ static int reg_named_cmp(const void *a, const void *b)
 }
 
 /* Append the export of the key at cell (path as hivexregedit names it). */
-static int reg_export_key(nts_hive *h, uint32_t cell, const char *path, size_t path_len, reg_buf *b,
+static inline int reg_export_key(nts_hive *h, uint32_t cell, const char *path, size_t path_len, reg_buf *b,
                           int depth)
 {
     nts_reg_key k;
@@ -181,14 +181,14 @@ static int reg_export_key(nts_hive *h, uint32_t cell, const char *path, size_t p
 }
 
 /* The whole hive as hivexregedit exports it from '\'. */
-static int reg_export_hive(nts_hive *h, reg_buf *b)
+static inline int reg_export_hive(nts_hive *h, reg_buf *b)
 {
     reg_puts(b, "Windows Registry Editor Version 5.00\n\n");
     return reg_export_key(h, nts_hive_root_cell(h), "\\", 1, b, 0);
 }
 
 /* Is a program on PATH? */
-static int reg_have_tool(const char *name)
+static inline int reg_have_tool(const char *name)
 {
     char cmd[256];
     snprintf(cmd, sizeof cmd, "command -v %s >/dev/null 2>&1", name);
@@ -196,7 +196,7 @@ static int reg_have_tool(const char *name)
 }
 
 /* Run a command and capture its stdout. 0 on exit status 0. */
-static int reg_run(const char *cmd, reg_buf *b)
+static inline int reg_run(const char *cmd, reg_buf *b)
 {
     FILE *f = popen(cmd, "r");
     if (!f)
@@ -209,7 +209,7 @@ static int reg_run(const char *cmd, reg_buf *b)
 }
 
 /* hivexregedit's export of a hive file. */
-static int reg_oracle_export(const char *path, reg_buf *b)
+static inline int reg_oracle_export(const char *path, reg_buf *b)
 {
     char cmd[4200];
     snprintf(cmd, sizeof cmd, "hivexregedit --export '%s' '\\' 2>/dev/null", path);
@@ -217,7 +217,7 @@ static int reg_oracle_export(const char *path, reg_buf *b)
 }
 
 /* Compare two texts; print the first difference. 0 if equal. */
-static int reg_compare(const char *what, const reg_buf *got, const reg_buf *want)
+static inline int reg_compare(const char *what, const reg_buf *got, const reg_buf *want)
 {
     if (got->len == want->len && memcmp(got->p, want->p, got->len) == 0)
         return 0;
@@ -234,7 +234,7 @@ static int reg_compare(const char *what, const reg_buf *got, const reg_buf *want
 
 /* A real hive by name, decompressed into the build tree if it is .xz.
  * Returns a path or NULL (shared data absent). */
-static const char *reg_real_hive(const char *name, char *buf, size_t n)
+static inline const char *reg_real_hive(const char *name, char *buf, size_t n)
 {
     const char *root = getenv("NTS_SHARED_DATA");
     if (!root)
