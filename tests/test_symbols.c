@@ -311,7 +311,7 @@ static void check_triage(const char *path)
             continue;
         nts_symmod_desc d = {.image_name = dr.name, .image_path = dr.path, .base = dr.base,
                              .size = dr.size, .timestamp = dr.timestamp, .checksum = dr.checksum,
-                             .vas = vas, .typedb = i == 0 ? db : NULL,
+                             .vas = vas, .fallback_typedb = i == 0 ? db : NULL,
                              .typedb_desc = i == 0 ? "builtin 10.0.19041.804" : NULL};
         CHECK(nts_symbols_add(s, &d, NULL) == NTS_OK);
     }

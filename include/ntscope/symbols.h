@@ -17,8 +17,9 @@
  *      checked by opening it and comparing its GUID and age). When the image
  *      cannot be read from memory and the module's time stamp and size are
  *      known, the image itself is looked for on the symbol path first;
- *   3. the image's exports ("export symbols");
- *   4. nothing ("no symbols"): addresses still name the module, "nt+0x1234".
+ *   3. a fallback type database the caller gave (used only without a PDB);
+ *   4. the image's exports ("export symbols");
+ *   5. nothing ("no symbols"): addresses still name the module, "nt+0x1234".
  *
  * Module names follow WinDbg: the image's base name without its extension;
  * the kernel (ntoskrnl, ntkrnlmp, ntkrnlpa, ntkrpamp, ntkrla57) is "nt";
@@ -70,8 +71,10 @@ typedef struct nts_symmod_desc {
     const char *pe_path;     /* a PE file of the image on disk, or NULL */
     nts_typedb *typedb;      /* a type database for the module (borrowed: must outlive the
                                 set), used instead of looking for a PDB; or NULL */
-    const char *typedb_desc; /* what to show for it in lm ("builtin 10.0.19041.804"); NULL:
-                                the database's source name */
+    nts_typedb *fallback_typedb; /* a database used only when no PDB is found (borrowed);
+                                the built-in layouts of a kernel, say */
+    const char *typedb_desc; /* what lm shows for either database ("builtin 10.0.19041.804");
+                                NULL: the database's source name */
 } nts_symmod_desc;
 
 /* What lm and !lmi show of a module. */

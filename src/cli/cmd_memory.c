@@ -13,8 +13,8 @@
  * physical forms follow kext's layout: '#', the address in 8 columns, one
  * blank between fields, and they stop at "Physical memory read at X failed".
  *
- * Symbols for dps/dqs/dds come with the symbol layer: the value column is
- * printed, the symbol column is not (yet).
+ * dps/dqs/dds add WinDbg's symbol column (" nt!KiSwapContext+0x76") after a
+ * value that falls in a module (symsession.c); in JSON, a "symbols" array.
  */
 #include <ctype.h>
 #include <stdlib.h>
@@ -23,6 +23,7 @@
 #include "commands.h"
 #include "hexfmt.h"
 #include "range.h"
+#include "symsession.h"
 
 /* The s command lives in cmd_search.c. */
 int cmd_search(nts_session *s, const char *name, const char *args);
@@ -150,6 +151,8 @@ static void hex_line(display *d, uint64_t addr, const uint8_t *buf, const uint8_
     char line[2048];
     size_t len = hex_format_line(line, sizeof line, addr, d->phys_layout, buf, valid, d->f->unit, n,
                                  d->cols, d->f->chars ? cbuf : NULL, cvalid, cn);
+    if (!d->phys_layout && n == 1 && strlen(d->f->name) == 3 && d->f->name[2] == 's') /* dds dqs dps */
+        len = session_symbol_column(d->s, line, len, sizeof line, buf, valid, d->f->unit);
     out_write(d->s, line, len);
 }
 
@@ -232,6 +235,8 @@ static uint64_t show_hex(display *d, uint64_t start, uint64_t count)
     uint64_t next = start + count * unit;
     if (s->json) {
         jw_end_arr(s);
+        if (!d->phys_layout && strlen(f->name) == 3 && f->name[2] == 's')
+            session_symbol_json(s, d->m, start, count, unit);
         jw_key(s, "unreadable_from");
         if (d->have_unreadable)
             jw_hex(s, d->unreadable);
@@ -389,7 +394,7 @@ static int cmd_display(nts_session *s, const char *name, const char *args)
     if (phys) {
         if (!s->dump)
             return cmd_error(s, "No dump is open");
-    } else if (!(m.vas = cmd_need_vas(s))) {
+    } else if (!session_has_image(s) && !(m.vas = cmd_need_vas(s))) {
         return 1;
     }
     range_arg r;

@@ -51,5 +51,6 @@ extern const nts_cmd nts_cmds_session[];  /* q, .echo, help, .logopen/.logappend
 extern const nts_cmd nts_cmds_bugcheck[]; /* !analyze, .bugcheck, vertarget, .dumpdebug, r */
 extern const nts_cmd nts_cmds_memory[];   /* d*, !d*, s */
 extern const nts_cmd nts_cmds_paging[];   /* !pte, !vtop */
+extern const nts_cmd nts_cmds_symbols[];  /* dt, x, ln, lm, !lmi, .sympath, .symfix, .reload, !sym */
 
 #endif

@@ -21,6 +21,7 @@ static const nts_cmd *const families[] = {
     nts_cmds_bugcheck,
     nts_cmds_memory,
     nts_cmds_paging,
+    nts_cmds_symbols,
 };
 
 const char *skip_ws(const char *p)

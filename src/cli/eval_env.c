@@ -4,7 +4,7 @@
  *
  * Layer: commands. Registers come from the current register context
  * (session_reg), memory from the current address space, physical memory
- * from the dump; symbols arrive with the symbols layer.
+ * from the dump; symbols from the session's symbol manager (symsession.c).
  */
 #include <string.h>
 
@@ -12,6 +12,7 @@
 #include "expr.h"
 #include "formats.h"
 #include "regs.h"
+#include "symsession.h"
 
 static int env_reg(void *ctx, const char *name, uint64_t *out)
 {
@@ -22,7 +23,7 @@ static int env_read(void *ctx, uint64_t va, unsigned n, uint64_t *out)
 {
     nts_session *s = ctx;
     uint8_t b[8] = {0};
-    if (!s->vas || n > 8 || nts_vas_read(s->vas, va, b, n, NULL) != NTS_OK)
+    if (n > 8 || session_read_virtual(s, va, b, n) != n) /* the image target has no vas */
         return 1;
     uint64_t v = 0;
     for (unsigned i = 0; i < n; i++)
@@ -44,6 +45,11 @@ static int env_read_phys(void *ctx, uint64_t pa, unsigned n, uint64_t *out)
     return 0;
 }
 
+static int env_symbol(void *ctx, const char *name, uint64_t *out)
+{
+    return session_symbol_value(ctx, name, out);
+}
+
 static void make_env(nts_session *s, nts_expr_env *env)
 {
     memset(env, 0, sizeof *env);
@@ -51,6 +57,7 @@ static void make_env(nts_session *s, nts_expr_env *env)
     env->reg = env_reg;
     env->read = env_read;
     env->read_phys = env_read_phys;
+    env->symbol = env_symbol;
     env->t_regs = s->pseudo_t;
     env->ptr_size = 8;
     env->radix = 16;

@@ -12,12 +12,16 @@
 
 #include "commands.h"
 #include "repl.h"
+#include "symsession.h"
 
 static void usage(FILE *f)
 {
     fputs("usage: ntscope [options] DUMPFILE\n"
           "  -c \"CMD; CMD\"   run the commands, then exit (q ends early)\n"
-          "  -z DUMPFILE     the file to open (as WinDbg's -z)\n"
+          "  -z DUMPFILE     the file to open (as WinDbg's -z); an .exe or .dll opens as an image\n"
+          "  -y, --sympath PATH  the symbol path (default: $_NT_SYMBOL_PATH)\n"
+          "  --offline       never download symbols\n"
+          "  --isf FILE|DIR  a Volatility 3 symbol table (or folder) for the kernel's types\n"
           "  --json          print one JSON document per command instead of text\n"
           "  -q, --quiet     no banner\n"
           "  --version       print the version\n"
@@ -51,15 +55,15 @@ static void banner(nts_session *s, const char *path)
     const nts_dump_info *in = s->info;
     out(s, "\nntscope %s - Windows memory dump analyzer\n\n", NTSCOPE_VERSION);
     out(s, "Loading Dump File [%s]\n", path);
-    out(s, "%s\n\n", dump_kind_line(in));
+    out(s, "%s\n\n", session_has_image(s) ? "Image file: the PE image, mapped at its ImageBase" : dump_kind_line(in));
     if (s->vas_error)
         out(s, "WARNING: %s\n\n", s->vas_error);
 }
 
 int main(int argc, char **argv)
 {
-    const char *path = NULL, *cmds = NULL;
-    int quiet = 0;
+    const char *path = NULL, *cmds = NULL, *sympath = NULL, *isf = NULL;
+    int quiet = 0, offline = 0;
     nts_session s;
     memset(&s, 0, sizeof s);
     s.out = stdout;
@@ -69,6 +73,12 @@ int main(int argc, char **argv)
             cmds = argv[++i];
         else if (!strcmp(a, "-z") && i + 1 < argc)
             path = argv[++i];
+        else if ((!strcmp(a, "--sympath") || !strcmp(a, "-y")) && i + 1 < argc)
+            sympath = argv[++i];
+        else if (!strcmp(a, "--isf") && i + 1 < argc)
+            isf = argv[++i];
+        else if (!strcmp(a, "--offline"))
+            offline = 1;
         else if (!strcmp(a, "--json"))
             s.json = 1;
         else if (!strcmp(a, "-q") || !strcmp(a, "--quiet"))
@@ -94,6 +104,8 @@ int main(int argc, char **argv)
         usage(stderr);
         return 2;
     }
+    if (symsession_configure(&s, sympath, isf, offline) != 0)
+        return 1;
     if (session_open(&s, path) != NTS_OK) {
         fprintf(stderr, "ntscope: %s: %s\n", path, nts_last_error());
         return 1;

@@ -17,6 +17,7 @@
 
 #include "commands.h"
 #include "range.h"
+#include "symsession.h"
 
 #define PAGE 4096ull
 
@@ -131,6 +132,8 @@ size_t mem_read(const mem_src *m, uint64_t addr, uint8_t *buf, uint8_t *valid, s
             nts_dump_read_phys(m->s->dump, a, buf + i, chunk, &got);
         } else if (m->vas) {
             nts_vas_read(m->vas, a, buf + i, chunk, &got);
+        } else if (m->s) {
+            got = session_image_read(m->s, a, buf + i, chunk); /* a PE file as the target */
         }
         memset(valid + i, 1, got);
         memset(valid + i + got, 0, chunk - got);

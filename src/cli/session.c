@@ -9,9 +9,14 @@
 #include <string.h>
 
 #include "session.h"
+#include "symsession.h"
 
 nts_status session_open(nts_session *s, const char *path)
 {
+    if (!s->sym && symsession_configure(s, NULL, NULL, 0) != 0)
+        return NTS_E_NOMEM;
+    if (symsession_is_image_file(path)) /* an .exe or .dll as the target, as WinDbg -z does */
+        return symsession_open_image(s, path);
     nts_status st = nts_dump_open(&s->dump, path, NULL);
     if (st != NTS_OK)
         return st;
@@ -28,6 +33,7 @@ nts_status session_open(nts_session *s, const char *path)
         s->have_regs = 1;
     }
     s->prompt = "0: kd> ";
+    symsession_attach_dump(s);
     return NTS_OK;
 }
 
@@ -36,6 +42,7 @@ void session_close(nts_session *s)
     if (s->vas && s->vas != s->kvas)
         nts_vas_close(s->vas);
     nts_vas_close(s->kvas);
+    symsession_free(s);
     nts_dump_close(s->dump);
     if (s->log)
         fclose(s->log);

@@ -42,6 +42,7 @@ typedef struct nts_session {
     int jdepth;
     int jfirst[NTS_JSON_MAX_DEPTH];
     int jafter_key;
+    struct nts_symsession *sym; /* symbols, modules, an image target (symsession.c) */
 } nts_session;
 
 /* Text output: to stdout and the log. */

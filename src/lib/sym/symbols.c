@@ -160,6 +160,7 @@ nts_status nts_symbols_add(nts_symbols *s, const nts_symmod_desc *d, size_t *ind
     m->checksum = d->checksum;
     m->vas = d->vas;
     m->user_db = d->typedb;
+    m->fallback_db = d->fallback_typedb;
     if (index)
         *index = s->n;
     s->n++;

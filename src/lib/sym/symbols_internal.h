@@ -19,7 +19,7 @@ typedef struct nts__symmod {
     uint64_t base, size;
     uint32_t timestamp, checksum;
     nts_vas *vas;
-    nts_typedb *user_db;
+    nts_typedb *user_db, *fallback_db;
     /* the image (opened on first need, kept) */
     int pe_tried;
     nts_pe *pe;

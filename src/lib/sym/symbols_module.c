@@ -148,48 +148,62 @@ static int pdb_beside(nts_symbols *s, nts__symmod *m, const char *clean)
     return try_pdb(s, m, path);
 }
 
+static void use_db(nts_symbols *s, nts__symmod *m, nts_typedb *db)
+{
+    m->db = db;
+    m->db_owned = 0;
+    m->load = NTS_SYMLOAD_TYPEDB;
+    set_str(&m->symbol_file, m->typedb_desc ? m->typedb_desc : nts_typedb_source(db));
+    nts__symbols_log(s, "DBGHELP: %s - %s", m->name, m->symbol_file);
+}
+
+/* The PDB named by the RSDS record: beside the PE file, then on the symbol path. */
+static void find_pdb(nts_symbols *s, nts__symmod *m)
+{
+    char clean[300];
+    if (nts_sympath_clean_name(m->cv.pdb_name, clean, sizeof clean) != NTS_OK) {
+        set_str(&m->load_error, nts_last_error());
+        return;
+    }
+    if (pdb_beside(s, m, clean))
+        return;
+    if (!s->sp) {
+        set_str(&m->load_error, "no symbol path");
+        return;
+    }
+    char path[PATH_CAP];
+    nts_sympath_options o = s->opts;
+    if (!o.verify)
+        o.verify = verify_pdb;
+    if (nts_sympath_find_pdb(s->sp, &o, clean, m->cv.guid, m->cv.age, path, sizeof path) == NTS_OK)
+        try_pdb(s, m, path);
+    else
+        set_str(&m->load_error, nts_last_error());
+}
+
 void nts__symmod_load(nts_symbols *s, nts__symmod *m)
 {
     if (m->load != NTS_SYMLOAD_DEFERRED)
         return;
     set_str(&m->load_error, "");
     if (m->user_db) {
-        m->db = m->user_db;
-        m->db_owned = 0;
-        m->load = NTS_SYMLOAD_TYPEDB;
-        set_str(&m->symbol_file, m->typedb_desc ? m->typedb_desc : nts_typedb_source(m->user_db));
-        nts__symbols_log(s, "DBGHELP: %s - %s", m->name, m->symbol_file);
+        use_db(s, m, m->user_db);
         return;
     }
-    if (nts__symmod_image(s, m) != NTS_OK) {
+    int image = nts__symmod_image(s, m) == NTS_OK;
+    if (!image)
         set_str(&m->load_error, m->pe_error);
-        m->load = NTS_SYMLOAD_NONE;
-        set_str(&m->symbol_file, "");
-        nts__symbols_log(s, "DBGHELP: %s - no symbols loaded", m->name);
+    else if (m->has_cv)
+        find_pdb(s, m);
+    else
+        set_str(&m->load_error, "the image has no CodeView (RSDS) record");
+    if (m->db)
+        return;
+    if (m->fallback_db) {
+        use_db(s, m, m->fallback_db);
         return;
     }
-    if (m->has_cv) {
-        char clean[300];
-        if (nts_sympath_clean_name(m->cv.pdb_name, clean, sizeof clean) != NTS_OK) {
-            set_str(&m->load_error, nts_last_error());
-        } else if (!pdb_beside(s, m, clean) && s->sp) {
-            char path[PATH_CAP];
-            nts_sympath_options o = s->opts;
-            if (!o.verify)
-                o.verify = verify_pdb;
-            if (nts_sympath_find_pdb(s->sp, &o, clean, m->cv.guid, m->cv.age, path, sizeof path) == NTS_OK)
-                try_pdb(s, m, path);
-            else
-                set_str(&m->load_error, nts_last_error());
-        } else if (!m->db && !s->sp) {
-            set_str(&m->load_error, "no symbol path");
-        }
-        if (m->db)
-            return;
-    } else {
-        set_str(&m->load_error, "the image has no CodeView (RSDS) record");
-    }
-    if (nts_pe_export_count(m->pe) > 0) {
+    if (image && nts_pe_export_count(m->pe) > 0) {
         m->load = NTS_SYMLOAD_EXPORT;
         set_str(&m->symbol_file, m->image_name);
         nts__symbols_log(s, "DBGHELP: %s - export symbols", m->name);
@@ -202,6 +216,11 @@ void nts__symmod_load(nts_symbols *s, nts__symmod *m)
 
 void nts__symmod_unload(nts__symmod *m)
 {
+    if (!m->pe) { /* an image that could not be read is looked for again */
+        m->pe_tried = 0;
+        free(m->pe_error);
+        m->pe_error = NULL;
+    }
     if (m->db_owned)
         nts_typedb_close(m->db);
     m->db = NULL;
