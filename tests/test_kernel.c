@@ -132,6 +132,10 @@ static void test_triage(void)
         CHECK_EQ_U64(t.apc_process, 0xffffc08bdce94180ull); /* KTHREAD+0xb8: OffsetKThreadApcProcess */
         CHECK_EQ_U64(t.kernel_stack, 0xffff850429891fe0ull);
         CHECK_EQ_U64(t.state, NTS_THREAD_RUNNING);
+        /* Cid by heuristics: the only (PID, thread id) pair in the thread. */
+        CHECK_EQ_U64(t.pid, 4);
+        CHECK_EQ_U64(t.tid, 0x108);
+        CHECK(log_has(k, "heuristics: Cid at ETHREAD+0x478"));
         nts_process_info p;
         CHECK(nts_process_read(k, t.apc_process, &p) == NTS_OK);
         CHECK_EQ_U64(p.pid, 4);

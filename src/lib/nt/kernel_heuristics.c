@@ -296,6 +296,7 @@ void nts__offsets_from_kdbg(nts_kernel *k)
     find_links(k);
     find_name(k);
     find_kldr(k);
+    nts__heuristics_threads(k);
     nts__ep_off *e = &k->off.ep;
     k->off.have_processes = nts__has(e->links) && nts__has(e->pid) && nts__has(e->name) && e->size;
     if (!k->off.have_processes)

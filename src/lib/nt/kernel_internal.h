@@ -268,6 +268,9 @@ void nts__offsets_from_typedb(nts_kernel *k);
 /* kernel_heuristics.c: fill k->off from KDBG and checked heuristics. */
 void nts__offsets_from_kdbg(nts_kernel *k);
 
+/* kernel_heuristics_thread.c: the thread list and Cid without layouts. */
+void nts__heuristics_threads(nts_kernel *k);
+
 /* process.c: check the layouts against the System process (pid 4). */
 int nts__verify_system_process(nts_kernel *k, char *why, size_t n);
 
