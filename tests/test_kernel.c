@@ -19,6 +19,7 @@
 #include "ntscope/kernel.h"
 #include "ntscope/pe.h"
 #include "ntscope/process.h"
+#include "ntscope/sympath.h"
 #include "util/rd.h"
 
 static void dump_log(nts_kernel *k)
@@ -366,6 +367,73 @@ static void test_degraded(const char *dmp, const truth *t)
     nts_dump_close(d);
 }
 
+/* The caller's database, a PDB file, the symbol path. */
+static void test_sources(const char *dmp, const truth *t)
+{
+    nts_dump *d;
+    if (nts_dump_open(&d, dmp, NULL) != NTS_OK)
+        return;
+    nts_kernel *k;
+    nts_kernel_opts o = {0};
+    /* A database the caller opened. */
+    nts_typedb *db = NULL;
+    CHECK(nts_typedb_open_builtin(&db, 19041, NULL, 0) == NTS_OK);
+    o.typedb = db;
+    CHECK(nts_kernel_open(&k, d, &o) == NTS_OK);
+    CHECK_EQ_U64(nts_kernel_get_info(k)->types, NTS_KTYPES_USER);
+    CHECK(nts_kernel_typedb(k) == db);
+    CHECK(nts_kernel_get_info(k)->types_verified);
+    nts_kernel_close(k); /* the caller's database stays open */
+    nts_type_id id;
+    CHECK(nts_type_find(db, "_EPROCESS", &id) == NTS_OK);
+    nts_typedb_close(db);
+    o.typedb = NULL;
+
+    /* The symbol path: a store whose ntkrnlmp.pdb (under the kernel's key) is
+     * another program's PDB: the GUID check refuses it, the built-in layouts
+     * serve. */
+    const char *minimal = shared_data("pdb/minimal.pdb");
+    if (minimal) {
+        char store[4200], dir[4400], cmd[9000];
+        snprintf(store, sizeof store, "%s/kstore", scratch_dir());
+        snprintf(dir, sizeof dir, "%s/ntkrnlmp.pdb/%s", store, tget(t, "build.guid_age"));
+        snprintf(cmd, sizeof cmd, "mkdir -p '%s' && cp '%s' '%s/ntkrnlmp.pdb'", dir, minimal, dir);
+        CHECK(system(cmd) == 0);
+        char text[4300];
+        snprintf(text, sizeof text, "cache*%s", store);
+        nts_sympath *sp = NULL;
+        CHECK(nts_sympath_new(&sp, text) == NTS_OK);
+        o.sympath = sp;
+        o.flags = NTS_KERNEL_OFFLINE;
+        CHECK(nts_kernel_open(&k, d, &o) == NTS_OK);
+        CHECK_EQ_U64(nts_kernel_get_info(k)->types, NTS_KTYPES_BUILTIN_EXACT);
+        CHECK(log_has(k, "not found on the symbol path"));
+        nts_kernel_close(k);
+        nts_sympath_free(sp);
+        o.sympath = NULL;
+        o.flags = 0;
+        snprintf(cmd, sizeof cmd, "rm -rf '%s'", store);
+        CHECK(system(cmd) == 0);
+
+        /* A PDB file given outright is used as given, with a warning; it has
+         * no kernel types, so the heuristics list the processes. */
+        o.pdb_path = minimal;
+        CHECK(nts_kernel_open(&k, d, &o) == NTS_OK);
+        const nts_kernel_info *ki = nts_kernel_get_info(k);
+        CHECK_EQ_U64(ki->types, NTS_KTYPES_PDB_FILE);
+        CHECK(log_has(k, "warning:"));
+        CHECK(ki->types_verified);
+        nts_process_list *pl = NULL;
+        CHECK(nts_kernel_processes(k, &pl) == NTS_OK);
+        if (pl)
+            CHECK_EQ_U64(pl->count, tnum(t, -1, "processes.#"));
+        nts_process_list_free(pl);
+        nts_kernel_close(k);
+        o.pdb_path = NULL;
+    }
+    nts_dump_close(d);
+}
+
 static void test_builds(void)
 {
     if (!builder_path() || !have_python()) {
@@ -404,6 +472,7 @@ static void test_builds(void)
         if (c == 0) {
             test_fallbacks(dmp, &t);
             test_degraded(dmp, &t);
+            test_sources(dmp, &t);
         }
         truth_free(&t);
         remove_dump(dmp);

@@ -291,7 +291,7 @@ static void find_kldr(nts_kernel *k)
 void nts__offsets_from_kdbg(nts_kernel *k)
 {
     from_kdbg(k);
-    if (k->db)
+    if (k->db && k->off.have_processes)
         return; /* the database's process and module layouts are not second-guessed */
     find_links(k);
     find_name(k);

@@ -196,6 +196,21 @@ static void choose_builtin(nts_kernel *k)
     nts__klog(k, "types: no built-in table finds the System process; keeping %s", name);
 }
 
+/* The symbol path's check of a candidate PDB: open it and compare its
+ * GUID and age (used when the caller's options bring no check of their own). */
+static int verify_pdb(void *ctx, const char *path, const uint8_t guid[16], uint32_t age)
+{
+    (void)ctx;
+    nts_typedb *db = NULL;
+    if (nts_typedb_open_pdb(&db, path) != NTS_OK)
+        return 0;
+    uint8_t g[16];
+    uint32_t a;
+    int ok = nts_typedb_identity(db, g, &a) == NTS_OK && memcmp(g, guid, 16) == 0 && a == age;
+    nts_typedb_close(db);
+    return ok;
+}
+
 nts_status nts__kernel_types(nts_kernel *k, const nts_kernel_opts *opts)
 {
     const nts_kernel_info *ki = &k->info;
@@ -232,6 +247,8 @@ nts_status nts__kernel_types(nts_kernel *k, const nts_kernel_opts *opts)
                 memset(&so, 0, sizeof so);
             if (flags & NTS_KERNEL_OFFLINE)
                 so.offline = 1;
+            if (!so.verify)
+                so.verify = verify_pdb;
             char path[4096];
             const char *pdb = ki->pdb_name[0] ? ki->pdb_name : "ntkrnlmp.pdb";
             nts_status st = nts_sympath_find_pdb(opts->sympath, &so, pdb, ki->pdb_guid,
