@@ -36,6 +36,9 @@ static nts_status switch_frame(nts_kernel *k, const nts_thread_info *t, nts_cont
     if (!t->kernel_stack)
         return nts__fail(NTS_E_NOT_FOUND, "thread %016" PRIx64 " has no saved kernel stack "
                          "pointer (KernelStack is 0)", t->ethread);
+    if (!t->kernel_stack_resident)
+        return nts__fail(NTS_E_PAGED_OUT, "Kernel stack not resident: thread %016" PRIx64
+                         " (KernelStackResident is 0)", t->ethread);
     uint64_t rbp, rip;
     nts_status st = nts_vas_read_u64(k->vas, t->kernel_stack + NTS_KSWITCH_RBP, &rbp);
     if (st == NTS_OK)
