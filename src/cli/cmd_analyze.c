@@ -32,6 +32,7 @@
 
 #include "commands.h"
 #include "regs.h"
+#include "symsession.h"
 
 #define BUGCHECK_M_BIT 0x10000000u
 #define FILL_PAGE32 0x45474150u /* 'PAGE': a header field never written */
@@ -320,6 +321,7 @@ static void print_verbose(nts_session *s, uint32_t code, const uint64_t args[4],
             regs_print_x64(s, &cx->ctx);
         out(s, "\n");
     }
+    session_analyze_fault(s, code, args); /* SYMBOL_NAME, MODULE_NAME, IMAGE_NAME */
     if (in->machine_image_type == NTS_MACHINE_AMD64)
         out(s, "OSPLATFORM_TYPE:  x64\n\n");
     else if (in->machine_image_type == NTS_MACHINE_I386)
@@ -330,6 +332,7 @@ static void json_verbose(nts_session *s, uint32_t code, const exc_info *ex, cons
                          const kv *kvs, size_t nkv)
 {
     const nts_dump_info *in = s->info;
+    session_analyze_fault(s, code, in->bugcheck_parameters); /* "fault": symbol, module, image */
     jw_key(s, "key_values");
     jw_begin_obj(s);
     for (size_t i = 0; i < nkv; i++)

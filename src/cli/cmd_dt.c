@@ -503,6 +503,24 @@ int cmd_dt(nts_session *s, const char *name, const char *args)
             return 0;
         nts_type_get(c.db, outer, &ti);
     }
+    if (ti.kind == NTS_TYPE_ENUM && !c.have_addr) { /* the enumerators: "   Name = 0n5" */
+        nts_enum_value e;
+        if (s->json)
+            jw_key(s, "enumerators"), jw_begin_arr(s);
+        for (size_t i = 0; i < ti.member_count && nts_type_enumerator(c.db, outer, i, &e) == NTS_OK; i++) {
+            if (s->json) {
+                jw_begin_obj(s);
+                jw_kstr(s, "name", e.name);
+                jw_key(s, "value"), jw_i64(s, e.value);
+                jw_end_obj(s);
+            } else {
+                out(s, "   %s = 0n%lld\n", e.name ? e.name : "", (long long)e.value);
+            }
+        }
+        if (s->json)
+            jw_end_arr(s);
+        return 0;
+    }
     if (ti.kind != NTS_TYPE_STRUCT && ti.kind != NTS_TYPE_UNION) {
         char v[1200];
         if (c.have_addr)

@@ -413,3 +413,32 @@ void session_symbol_json(nts_session *s, const struct mem_src *m, uint64_t start
     }
     jw_end_arr(s);
 }
+
+void session_analyze_fault(nts_session *s, uint32_t code, const uint64_t args[4])
+{
+    nts_symbols *syms = session_symbols(s);
+    uint32_t base = code & ~0x10000000u;
+    nts_symhit h;
+    nts_symmod_info mi;
+    char sym[600];
+    if (!syms || (base != 0x1e && base != 0x7e && base != 0x8e) ||
+        nts_symbols_by_va(syms, args[1], &h) != NTS_OK || nts_symbols_module(syms, h.module, &mi) != NTS_OK)
+        return;
+    if (h.name)
+        snprintf(sym, sizeof sym, "%s!%s+%llx", h.module_name, h.name, (unsigned long long)h.disp);
+    else
+        snprintf(sym, sizeof sym, "%s+%llx", h.module_name, (unsigned long long)h.disp);
+    if (s->json) {
+        jw_key(s, "fault");
+        jw_begin_obj(s);
+        jw_khex(s, "address", args[1]);
+        jw_kstr(s, "symbol_name", sym);
+        jw_kstr(s, "module_name", mi.name);
+        jw_kstr(s, "image_name", mi.image_name);
+        jw_end_obj(s);
+        return;
+    }
+    out(s, "SYMBOL_NAME:  %s\n\n", sym);
+    out(s, "MODULE_NAME: %s\n\n", mi.name);
+    out(s, "IMAGE_NAME:  %s\n\n", mi.image_name);
+}

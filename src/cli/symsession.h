@@ -68,6 +68,12 @@ struct mem_src;
 void session_symbol_json(nts_session *s, const struct mem_src *m, uint64_t start, uint64_t count,
                          unsigned unit);
 
+/* !analyze -v: for the bug checks whose Arg2 is the faulting address (0x1E, 0x7E, 0x8E,
+ * also with 0x10000000 set), where that address is: "SYMBOL_NAME:  amdppm+334c",
+ * "MODULE_NAME: amdppm", "IMAGE_NAME:  amdppm.sys" (text), or a "fault" object (JSON).
+ * Nothing when no module holds the address. */
+void session_analyze_fault(nts_session *s, uint32_t code, const uint64_t args[4]);
+
 /* !sym noisy / quiet. */
 void symsession_set_noisy(nts_session *s, int noisy);
 int symsession_noisy(nts_session *s);
