@@ -171,7 +171,9 @@ static void open_kernel(nts_session *s, nts_symsession *ss)
         return;
     }
     const nts_kernel_info *ki = nts_kernel_get_info(ss->kernel);
-    if (nts_kernel_typedb(ss->kernel))
+    if (ss->isf_db && nts_kernel_typedb(ss->kernel) == ss->isf_db)
+        snprintf(ss->kernel_db_desc, sizeof ss->kernel_db_desc, "%s", ss->isf);
+    else if (nts_kernel_typedb(ss->kernel))
         snprintf(ss->kernel_db_desc, sizeof ss->kernel_db_desc, "%s", ki->types_desc);
 }
 
