@@ -33,6 +33,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "ntscope/kernel.h"
 #include "ntscope/status.h"
 #include "ntscope/types.h"
 #include "ntscope/vas.h"
@@ -275,6 +276,7 @@ typedef struct nts_hive_export_report {
     uint32_t pages;             /* 4 KB pages of bins written */
     uint32_t missing_pages;     /* pages that could not be read */
     uint32_t cleared_bytes;     /* bytes replaced by free cells because of them */
+    uint32_t dropped_refs;      /* references to lost cells dropped (list entries, data, classes) */
     uint64_t first_missing;     /* storage offset of the first missing page (if any) */
     int base_block_rebuilt;     /* the base block was not readable: made from the hive's facts */
     char detail[512];           /* which pages were missing, "" if none */
@@ -283,7 +285,8 @@ typedef struct nts_hive_export_report {
 /* Write the hive's stable storage as a standalone regf file: the base block
  * (Length set to the storage, sequence numbers equal, a fresh checksum) and
  * every bin. A page that cannot be read is reported; from it to the end of
- * its bin the bin holds one free cell, so the file still opens. */
+ * its bin the bin holds one free cell, and references to the cells lost are
+ * dropped, so the file opens and reads in full in hivex and libregf. */
 nts_status nts_hive_export(nts_hive *h, const char *path, nts_hive_export_report *rep);
 /* The regf base block checksum of 4096 bytes (XOR of the first 127 dwords;
  * 0 becomes 1, 0xffffffff becomes 0xfffffffe). */
@@ -316,15 +319,20 @@ typedef struct nts_reg_hive_entry {
 /* Where to read the registry (nts_registry_open fills it from a kernel). */
 typedef struct nts_registry_src {
     nts_vas *kvas;              /* kernel space */
-    nts_vas *uvas;              /* the Registry process (NULL: none, or found by the caller) */
+    nts_vas *uvas;              /* the Registry process's space (NULL: none) */
     nts_typedb *db;
     uint64_t hive_list_head;    /* VA of nt!CmpHiveListHead */
-    uint64_t process_list_head; /* VA of nt!PsActiveProcessHead: finds the Registry process
-                                   when uvas is NULL (0: do not look) */
 } nts_registry_src;
 
-/* Walk the hive list (forwards, cycle guard, cap 4096 hives). A broken
- * list still opens: nts_registry_walk_problem says where it stopped. */
+/* The registry of a kernel: nt!CmpHiveListHead, the kernel's type
+ * database, and the Registry process (the process named "Registry" whose
+ * parent is PID 4) for user-mode bin views. NTS_E_UNSUPPORTED without a
+ * type database or the symbol. The kernel must outlive the registry. */
+nts_status nts_registry_open(nts_registry **out, nts_kernel *k);
+/* The same from explicit parts (the caller's spaces and database must
+ * outlive it). The hive list is walked forwards with a cycle guard and a
+ * cap of 4096 hives; a broken list still opens: nts_registry_walk_problem
+ * says where it stopped. */
 nts_status nts_registry_open_src(nts_registry **out, const nts_registry_src *src);
 void nts_registry_close(nts_registry *r);
 
@@ -354,7 +362,9 @@ typedef struct nts_reg_kcb {
     uint32_t total_levels;
     uint64_t key_hive;          /* KeyHive (_HHIVE) */
     uint32_t key_cell;
-    uint32_t flags;             /* Flags (KEY_* of the node, as WinDbg prints f=) */
+    uint32_t flags;             /* Flags (KEY_* of the node: 0x2c hive root ...) */
+    uint32_t flags_word;        /* the 32-bit word holding Flags (bits 16-31), which !reg openkeys
+                                   prints as f= */
     uint32_t ext_flags;
     int delete_pending;         /* Freed / Discarded bits */
     uint64_t parent;            /* ParentKcb */

@@ -11,7 +11,8 @@
  * cell that reaches an unread page or is malformed, the rest of the bin
  * becomes one free cell. A block no bin covers becomes an empty 4 KB bin.
  * Key nodes lose their volatile subkeys (count 0, list NIL), which exist
- * only in memory.
+ * only in memory. When cells were lost, references to them are dropped
+ * (hive_repair.c) so that readers such as hivex read all that remains.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -165,15 +166,26 @@ nts_status nts_hive_export(nts_hive *h, const char *path, nts_hive_export_report
         pos += b.bin_size;
     }
     free(missing);
-    FILE *f = fopen(path, "wb");
-    if (!f) {
-        free(out);
-        return nts__fail(NTS_E_IO, "cannot create %s: %s", path, strerror(errno));
-    }
     size_t total = (size_t)REGF_BLOCK_SIZE + length;
-    int ok = fwrite(out, 1, total, f) == total;
-    ok = (fclose(f) == 0) && ok;
-    free(out);
+    /* With cells lost, drop the references to them so readers do not stop there. */
+    nts_hive *fh = NULL;
+    if (r->cleared_bytes && nts__hive_open_owned(&fh, out, total) == NTS_OK) {
+        nts__hive_repair(fh, &r->dropped_refs);
+        out = fh->buf;
+    } else if (r->cleared_bytes) {
+        out = NULL; /* nts__hive_open_owned freed it */
+        return nts__fail(NTS_E_FORMAT, "the rebuilt hive does not open: %s", nts_last_error());
+    }
+    FILE *f = fopen(path, "wb");
+    int ok = 0;
+    if (f) {
+        ok = fwrite(out, 1, total, f) == total;
+        ok = (fclose(f) == 0) && ok;
+    }
+    if (fh)
+        nts_hive_close(fh);
+    else
+        free(out);
     if (!ok)
         return nts__fail(NTS_E_IO, "cannot write %s: %s", path, strerror(errno));
     return NTS_OK;

@@ -114,7 +114,7 @@ static nts_status scan_bins(nts_hive *h)
 }
 
 /* Takes ownership of buf (malloc'd). */
-static nts_status open_owned(nts_hive **out, uint8_t *buf, size_t len)
+nts_status nts__hive_open_owned(nts_hive **out, uint8_t *buf, size_t len)
 {
     *out = NULL;
     if (len < REGF_BINS_OFFSET + REGF_HBIN_HEADER_SIZE ||
@@ -151,7 +151,7 @@ nts_status nts_hive_open_buffer(nts_hive **out, const void *data, size_t len)
         return nts__fail(NTS_E_NOMEM, "out of memory for a %zu-byte hive", len);
     if (len)
         memcpy(buf, data, len);
-    return open_owned(out, buf, len);
+    return nts__hive_open_owned(out, buf, len);
 }
 
 nts_status nts_hive_open_file(nts_hive **out, const char *path)
@@ -184,7 +184,7 @@ nts_status nts_hive_open_file(nts_hive **out, const char *path)
         free(buf);
         return nts__fail(NTS_E_IO, "short read of %s", path);
     }
-    nts_status st = open_owned(out, buf, len);
+    nts_status st = nts__hive_open_owned(out, buf, len);
     if (st == NTS_E_FORMAT) {
         char why[400];
         snprintf(why, sizeof why, "%s", nts_last_error());

@@ -73,6 +73,14 @@ nts_status nts__hive_mem_block(nts_hive *h, uint32_t type, uint32_t block, hive_
 nts_status nts__hive_mem_read(nts_hive *h, uint64_t addr, void *buf, size_t n);
 void nts__hive_mem_free(nts_hive *h);
 
+/* A file hive over buf (malloc'd; the hive owns it, also on failure). */
+nts_status nts__hive_open_owned(nts_hive **out, uint8_t *buf, size_t len);
+/* Make a file hive's references consistent after cells were lost (exports
+ * with pages missing): list entries, lists, value data and class names
+ * that name bad cells are dropped and counts fixed, in place. *fixes gets
+ * the number of references dropped. */
+nts_status nts__hive_repair(nts_hive *h, uint32_t *fixes);
+
 /* ---- cells (hive_cells.c) ------------------------------------------------ */
 
 #define HIVE_CELL_INLINE 256
@@ -115,6 +123,9 @@ typedef struct hive_set {
 } hive_set;
 /* 1 if added, 0 if present, -1 on memory exhaustion. */
 int nts__hive_set_add(hive_set *s, uint32_t v);
+/* The same for 64-bit values other than 0 (addresses); do not mix with
+ * nts__hive_set_add in one set. */
+int nts__hive_set_add64(hive_set *s, uint64_t v);
 void nts__hive_set_free(hive_set *s);
 
 #endif

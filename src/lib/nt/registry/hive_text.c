@@ -175,13 +175,14 @@ uint32_t nts_reg_conv_key(const char *path)
     return key;
 }
 
-static uint64_t mix(uint32_t v)
+static uint64_t mix(uint64_t v)
 {
-    uint64_t x = (uint64_t)v * 0x9E3779B97F4A7C15ull;
+    uint64_t x = v * 0x9E3779B97F4A7C15ull;
     return x ^ (x >> 29);
 }
 
-int nts__hive_set_add(hive_set *s, uint32_t v)
+/* Open addressing; slots hold the key (never 0). */
+static int set_add_key(hive_set *s, uint64_t key)
 {
     if ((s->count + 1) * 2 > s->cap) {
         size_t ncap = s->cap ? s->cap * 2 : 64;
@@ -191,7 +192,7 @@ int nts__hive_set_add(hive_set *s, uint32_t v)
         for (size_t i = 0; i < s->cap; i++) {
             if (!s->slots[i])
                 continue;
-            size_t j = mix((uint32_t)(s->slots[i] - 1)) & (ncap - 1);
+            size_t j = mix(s->slots[i]) & (ncap - 1);
             while (ns[j])
                 j = (j + 1) & (ncap - 1);
             ns[j] = s->slots[i];
@@ -200,8 +201,7 @@ int nts__hive_set_add(hive_set *s, uint32_t v)
         s->slots = ns;
         s->cap = ncap;
     }
-    uint64_t key = (uint64_t)v + 1;
-    size_t j = mix(v) & (s->cap - 1);
+    size_t j = mix(key) & (s->cap - 1);
     while (s->slots[j]) {
         if (s->slots[j] == key)
             return 0;
@@ -210,6 +210,16 @@ int nts__hive_set_add(hive_set *s, uint32_t v)
     s->slots[j] = key;
     s->count++;
     return 1;
+}
+
+int nts__hive_set_add(hive_set *s, uint32_t v)
+{
+    return set_add_key(s, (uint64_t)v + 1);
+}
+
+int nts__hive_set_add64(hive_set *s, uint64_t v)
+{
+    return v ? set_add_key(s, v) : 1;
 }
 
 void nts__hive_set_free(hive_set *s)
