@@ -445,7 +445,9 @@ int cmd_dt(nts_session *s, const char *name, const char *args)
         snprintf(path, sizeof path, "%s.%.*s", ti.name ? ti.name : "", (int)len, rest[i]);
         if (!is_field && ti.name && nts_type_field(c.db, path, &f) == NTS_OK)
             is_field = 1; /* a member of an unnamed union */
-        if (is_field && c.nfields < DT_MAX_FIELDS) {
+        if (is_field) {
+            if (c.nfields == DT_MAX_FIELDS)
+                return cmd_error(s, "Too many field names (at most %d)", DT_MAX_FIELDS);
             c.fields[c.nfields++] = rest[i];
             continue;
         }
