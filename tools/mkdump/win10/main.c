@@ -28,6 +28,7 @@ static void usage(FILE *fp)
             "  --bitmap                   write a bitmap dump (DumpType 5) instead of a full dump (DumpType 1)\n"
             "  --processes N              N more svchost.exe processes\n"
             "  --scenario seed|default    seed: objects at the seed walkthrough's own addresses\n"
+            "  --leak-blocks N            D4C.exe's leaked heap blocks (default 3000)\n"
             "  --isf DIR                  Volatility 3 symbol folder for the types the built-in layouts lack\n"
             "                             (today _MM_SESSION_SPACE: session ids); offsets still come from a type database\n"
             "Writes OUT.dmp and OUT.dmp.json (the ground truth).\n");
@@ -70,7 +71,7 @@ static int parse_size(const char *s, uint64_t *out)
 
 /* Options that belong to feature modules not built yet: named so the
  * message says so instead of "unknown option". */
-static const char *const later_options[] = {"--leak-blocks", "--hive", NULL};
+static const char *const later_options[] = {"--hive", NULL};
 
 typedef struct feature {
     const char *name;
@@ -79,6 +80,7 @@ typedef struct feature {
 
 /* Feature modules run in this order after the processes exist. */
 static const feature features[] = {
+    {"heaps", mk_heaps_build},
     {"kernel late data", mk_kdbg_fill_late},
 };
 
@@ -98,7 +100,8 @@ int main(int argc, char **argv)
         } else if (!strcmp(a, "--bitmap")) {
             o.bitmap = 1;
         } else if (!strcmp(a, "--build") || !strcmp(a, "--seed") || !strcmp(a, "--ram") ||
-                   !strcmp(a, "--processes") || !strcmp(a, "--scenario") || !strcmp(a, "--isf")) {
+                   !strcmp(a, "--processes") || !strcmp(a, "--scenario") || !strcmp(a, "--isf") ||
+                   !strcmp(a, "--leak-blocks")) {
             uint64_t n;
             if (!v) {
                 fprintf(stderr, "ntscope-mkdump: %s needs a value\n", a);
@@ -132,6 +135,12 @@ int main(int argc, char **argv)
                 o.build = (uint32_t)n;
             } else if (!strcmp(a, "--seed")) {
                 o.seed = n;
+            } else if (!strcmp(a, "--leak-blocks")) {
+                if (n < 1 || n > 1000000) {
+                    fprintf(stderr, "ntscope-mkdump: --leak-blocks %llu: from 1 to 1000000\n", (unsigned long long)n);
+                    return 2;
+                }
+                o.leak_blocks = (uint32_t)n;
             } else if (n > 4000) {
                 fprintf(stderr, "ntscope-mkdump: --processes %llu: at most 4000\n", (unsigned long long)n);
                 return 2;

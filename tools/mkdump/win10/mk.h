@@ -44,6 +44,7 @@ typedef struct mk_options {
     int extra_processes;/* --processes N: more svchost.exe */
     int scenario_seed;  /* --scenario seed: the seed's own addresses */
     const char *isf_dir;/* --isf DIR: a Volatility symbol folder for types the built-in tables lack */
+    uint32_t leak_blocks; /* --leak-blocks N: D4C.exe's leaked heap blocks (0: the default, 3000) */
 } mk_options;
 
 /* ---- The offsets looked up once at start (layout.c) --------------------- */
@@ -495,6 +496,11 @@ int mk_pe_header_page(uint8_t page[4096], const char *name, uint64_t base, uint3
  * allocation. */
 int mk_scenario_reserve(mk_machine *m);
 int mk_scenario_build(mk_machine *m);
+
+/* ---- heap.c (heap_nt.c, heap_seg.c) ------------------------------------ */
+
+/* NT and segment heaps in every process, D4C.exe's leak, the "heaps" truth. */
+int mk_heaps_build(mk_machine *m);
 
 /* ---- truth.c ------------------------------------------------------------ */
 
