@@ -83,6 +83,9 @@ has "$out" '   +0x448 ActiveProcessLinks : _LIST_ENTRY [ 0xffffc08b`dcf0f488 - 0
 has "$out" '   +0x5a8 ImageFileName      : [15]  "System"'
 has "$out" '   +0x000 Tcb      : '
 has "$out" '      +0x0f0 Teb      : (null) '
+# the seed's spelling: ntdll!_ETHREAD in a kernel session is the kernel's type
+out2=$("$nts" -q -c 'dt ntdll!_ETHREAD ffffc08bde9e1640 Tcb->Teb' "$triage")
+has "$out2" '      +0x0f0 Teb      : (null) '
 has "$out" '   +0x098 ApcState         : '
 has "$out" '      +0x020 Process          : 0xffffc08b`dce94180 _KPROCESS'
 has "$out" '(fffff804`7c61e200)   nt!PsActiveProcessHead'

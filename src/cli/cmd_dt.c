@@ -20,7 +20,9 @@
  *      +0x000 Tcb      :
  *         +0x0f0 Teb      : 0x00000013`c75e5000 Void
  *
- * "." and "->" both go through embedded members and pointers alike. A type
+ * "." and "->" both go through embedded members and pointers alike.
+ * "ntdll!_ETHREAD" falls back to the kernel's "nt!_ETHREAD" when no ntdll
+ * module has the type (ntdll's PDB carries the kernel's types). A type
  * given without a module ("dt _EPROCESS") is looked for in every module and
  * its "module!_EPROCESS" printed first, as WinDbg does. Options: -r[N]
  * (expand embedded structures N levels, 9 without N), -b (expand all
@@ -407,7 +409,15 @@ int cmd_dt(nts_session *s, const char *name, const char *args)
     nts_type_id t;
     nts_symhit sym;
     int is_symbol = 0;
-    if (nts_symbols_type(syms, tname, &mod, &c.db, &t) != NTS_OK) {
+    int found = nts_symbols_type(syms, tname, &mod, &c.db, &t) == NTS_OK;
+    if (!found && strncasecmp(tname, "ntdll!", 6) == 0) {
+        /* ntdll's PDB carries the kernel's types (the seed's "dt ntdll!_ETHREAD ..."): in a
+         * kernel session without ntdll, the kernel's database answers for it */
+        char alt[300];
+        snprintf(alt, sizeof alt, "nt!%s", tname + 6);
+        found = nts_symbols_type(syms, alt, &mod, &c.db, &t) == NTS_OK;
+    }
+    if (!found) {
         nts_typedb *sdb;
         if (nts_symbols_find(syms, tname, &sym) == NTS_OK && sym.name && sym.type &&
             nts_symbols_module_typedb(syms, sym.module, &sdb) == NTS_OK) {
