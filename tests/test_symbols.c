@@ -160,6 +160,15 @@ static int pe_base(const char *path, uint64_t *base, uint64_t *size)
     return ok ? 0 : -1;
 }
 
+static char names_seen[8192];
+static int collect_names(void *ctx, const nts_symhit *h)
+{
+    (void)ctx;
+    size_t l = strlen(names_seen);
+    snprintf(names_seen + l, sizeof names_seen - l, "%s;", h->name);
+    return 0;
+}
+
 /* CrashWithException.exe with its PDB found along path: every public symbol both ways. */
 static void check_exe(const char *exe, const char *path_text, const char *want_in_path)
 {
@@ -234,6 +243,14 @@ static void check_exe(const char *exe, const char *path_text, const char *want_i
     CHECK(nts_symbols_module_typedb(s, mi, &db) == NTS_OK);
     CHECK(nts_symbols_type(s, "CrashWithException!_s__ThrowInfo", &tm, &db, &tid) == NTS_OK ||
           nts_symbols_type(s, "CrashWithException!X", &tm, &db, &tid) == NTS_OK);
+    /* x: a decorated public at a procedure's address is not listed twice */
+    names_seen[0] = 0;
+    CHECK(nts_symbols_match(s, "CrashWithException!*foo*", collect_names, NULL) == NTS_OK);
+    CHECK(strstr(names_seen, "X::foo;") != NULL);
+    CHECK(strstr(names_seen, "?foo@X@@QEAAXXZ") == NULL);
+    /* ln: the next symbol after main */
+    CHECK(nts_symbols_lookup(s, "CrashWithException!main", &va) == NTS_OK);
+    CHECK(nts_symbols_next(s, va, &h) == NTS_OK && h.va > va && h.name);
     nts_symbols_free(s);
     nts_sympath_free(sp);
 }
