@@ -52,5 +52,6 @@ extern const nts_cmd nts_cmds_bugcheck[]; /* !analyze, .bugcheck, vertarget, .du
 extern const nts_cmd nts_cmds_memory[];   /* d*, !d*, s */
 extern const nts_cmd nts_cmds_paging[];   /* !pte, !vtop */
 extern const nts_cmd nts_cmds_symbols[];  /* dt, x, ln, lm, !lmi, .sympath, .symfix, .reload, !sym */
+extern const nts_cmd nts_cmds_process[];  /* !process, .process, .thread, !thread, k*, !peb, !teb, .trap, MEX */
 
 #endif

@@ -22,6 +22,7 @@ static const nts_cmd *const families[] = {
     nts_cmds_memory,
     nts_cmds_paging,
     nts_cmds_symbols,
+    nts_cmds_process,
 };
 
 const char *skip_ws(const char *p)

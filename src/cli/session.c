@@ -8,6 +8,7 @@
  */
 #include <string.h>
 
+#include "ntctx.h"
 #include "session.h"
 #include "symsession.h"
 
@@ -34,11 +35,17 @@ nts_status session_open(nts_session *s, const char *path)
     }
     s->prompt = "0: kd> ";
     symsession_attach_dump(s);
+    /* The kernel object model (processes, threads, stacks): the symbol session opened it. */
+    s->kernel = symsession_kernel(s);
+    if (!s->kernel)
+        snprintf(s->kernel_error, sizeof s->kernel_error, "%s",
+                 *symsession_kernel_types(s) ? symsession_kernel_types(s) : "the kernel could not be opened");
     return NTS_OK;
 }
 
 void session_close(nts_session *s)
 {
+    ntctx_free(s); /* process spaces (s->vas among them) and user modules */
     if (s->vas && s->vas != s->kvas)
         nts_vas_close(s->vas);
     nts_vas_close(s->kvas);

@@ -43,6 +43,14 @@ typedef struct nts_session {
     int jfirst[NTS_JSON_MAX_DEPTH];
     int jafter_key;
     struct nts_symsession *sym; /* symbols, modules, an image target (symsession.c) */
+    /* the kernel object model and the process/thread context (ntctx.c) */
+    nts_kernel *kernel;     /* the dump's kernel (opened by the symbol session), NULL if none */
+    char kernel_error[256]; /* why there is none */
+    uint64_t cur_process;   /* the implicit process (.process): an EPROCESS, 0 until known */
+    uint64_t cur_thread;    /* the implicit thread (.thread): an ETHREAD, 0 until known */
+    int ctx_known;          /* cur_process/cur_thread were set (or found from the crash) */
+    struct nts_ntctx *ntctx; /* process spaces and user modules (ntctx.c); s->vas is the
+                               implicit process's space when it is not kvas */
 } nts_session;
 
 /* Text output: to stdout and the log. */
