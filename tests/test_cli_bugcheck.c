@@ -176,7 +176,7 @@ static void test_x64(const char *path)
     CHECK(has_line(o, "BUGCHECK_P4: ffff850429891720"));
     CHECK(has_line(o, "EXCEPTION_RECORD:  ffff850429891ee8 -- (.exr 0xffff850429891ee8)"));
     /* The record at Arg3 is on the crashing thread's stack, which the triage dump carries. */
-    CHECK(has_line(o, "ExceptionAddress: fffff8048b58334c"));
+    CHECK(has_line(o, "ExceptionAddress: fffff8048b58334c (amdppm+0x000000000000334c)"));
     CHECK(has_line(o, "   ExceptionCode: c0000005 (Access violation)"));
     CHECK(has_line(o, "NumberParameters: 2"));
     CHECK(has_line(o, "CONTEXT:  ffff850429891720 -- (.cxr 0xffff850429891720)"));
@@ -298,7 +298,7 @@ static void test_x64(const char *path)
 
     /* .exr -1: the header's exception record at 0xF00. */
     o = run(&s, ".exr -1");
-    CHECK(has_line(o, "ExceptionAddress: fffff8047bdf5a80"));
+    CHECK(has_line(o, "ExceptionAddress: fffff8047bdf5a80 (nt!KeBugCheckEx)"));
     CHECK(has_line(o, "   ExceptionCode: 80000003 (Break instruction exception)"));
     CHECK(has_line(o, "NumberParameters: 0"));
     free(o);

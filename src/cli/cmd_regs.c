@@ -23,6 +23,7 @@
 
 #include "commands.h"
 #include "regs.h"
+#include "symsession.h"
 
 /* ---- decoding records read from memory ---- */
 
@@ -310,7 +311,11 @@ void regs_print_exception(nts_session *s, const nts_exception_record *e)
 {
     int w = bugcheck_ptr_digits(s);
     const char *nm = exception_name(e->code);
-    out(s, "ExceptionAddress: %0*llx\n", w, (unsigned long long)e->address);
+    char sym[600];
+    if (session_symbolize_exr(s, e->address, sym, sizeof sym)) /* " (nt!Foo+0x0000000000000005)" */
+        out(s, "ExceptionAddress: %0*llx (%s)\n", w, (unsigned long long)e->address, sym);
+    else
+        out(s, "ExceptionAddress: %0*llx\n", w, (unsigned long long)e->address);
     if (nm)
         out(s, "   ExceptionCode: %08x (%s)\n", e->code, nm);
     else
@@ -338,6 +343,8 @@ void regs_json_exception(nts_session *s, const nts_exception_record *e)
     jw_khex(s, "flags", e->flags);
     jw_khex(s, "record", e->record);
     jw_khex(s, "address", e->address);
+    char sym[600];
+    jw_kstr(s, "symbol", session_symbolize(s, e->address, sym, sizeof sym));
     jw_key(s, "parameters");
     jw_begin_arr(s);
     unsigned np = e->number_parameters < 15 ? e->number_parameters : 15;

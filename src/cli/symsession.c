@@ -366,6 +366,23 @@ const char *session_symbolize(nts_session *s, uint64_t va, char *buf, size_t n)
     return buf;
 }
 
+const char *session_symbolize_exr(nts_session *s, uint64_t va, char *buf, size_t n)
+{
+    nts_symbols *syms = session_symbols(s);
+    nts_symhit h;
+    if (n)
+        buf[0] = 0;
+    if (!syms || nts_symbols_by_va(syms, va, &h) != NTS_OK)
+        return NULL;
+    if (h.name && !h.disp)
+        snprintf(buf, n, "%s!%s", h.module_name, h.name);
+    else if (h.name)
+        snprintf(buf, n, "%s!%s+0x%016llx", h.module_name, h.name, (unsigned long long)h.disp);
+    else
+        snprintf(buf, n, "%s+0x%016llx", h.module_name, (unsigned long long)h.disp);
+    return buf;
+}
+
 int session_symbol_value(nts_session *s, const char *name, uint64_t *out)
 {
     nts_symbols *syms = session_symbols(s);

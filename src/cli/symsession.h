@@ -47,6 +47,10 @@ nts_sympath *session_sympath(nts_session *s);
 /* "nt!KiSwapContext+0x76" for va, or NULL (buf "") when no module holds it. */
 const char *session_symbolize(nts_session *s, uint64_t va, char *buf, size_t n);
 
+/* .exr's spelling: "nt!Foo+0x0000000000000005", "amdppm+0x000000000000334c", "nt!Foo" (exact),
+ * or NULL when no module holds va. */
+const char *session_symbolize_exr(nts_session *s, uint64_t va, char *buf, size_t n);
+
 /* A symbol or module name for the expression evaluator: 0 and *out, or 1. */
 int session_symbol_value(nts_session *s, const char *name, uint64_t *out);
 
