@@ -387,6 +387,10 @@ static void check_names(void)
     CHECK_STR(b, "hal");
     nts_symbols_module_name_for("Wdf01000.sys", b, sizeof b);
     CHECK_STR(b, "Wdf01000");
+    nts_symbols_module_name_for("a b!c\x1b[2J.d.sys", b, sizeof b); /* hostile: no '!', escapes */
+    CHECK_STR(b, "a_b_c_[2J_d");
+    nts_symbols_module_name_for("", b, sizeof b);
+    CHECK_STR(b, "");
     CHECK(nts_symbols_wildcard("Ps*ProcessHead", "PsActiveProcessHead"));
     CHECK(nts_symbols_wildcard("ps*processhead", "PsActiveProcessHead"));
     CHECK(nts_symbols_wildcard("*", ""));

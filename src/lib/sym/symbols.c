@@ -108,8 +108,9 @@ void nts_symbols_module_name_for(const char *image_name, char *buf, size_t n)
             return;
         }
     snprintf(buf, n, "%.*s", (int)len, base);
-    for (char *p = buf; *p; p++) /* WinDbg's module names are identifiers of a kind */
-        if (*p == ' ' || *p == '!' || *p == '.')
+    for (char *p = buf; *p; p++) /* WinDbg's module names are identifiers of a kind; a dump's
+                                    names are untrusted: no blanks, '!' or control characters */
+        if (*p == ' ' || *p == '!' || *p == '.' || (unsigned char)*p < 0x20 || *p == 0x7f)
             *p = '_';
 }
 
