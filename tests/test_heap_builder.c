@@ -128,6 +128,18 @@ static void check_index_find(nts_heap_index *idx)
         }
     }
     CHECK(checked > 100);
+    /* the heaps' top-level blocks never overlap (the builder keeps heaps apart) */
+    uint64_t end = 0;
+    size_t overlaps = 0;
+    for (size_t i = 0; i < n; i++) {
+        const nts_heap_iblock *b = nts_heap_index_at(idx, i);
+        if (b->kind == NTS_HBLOCK_LFH || b->kind == NTS_HBLOCK_VS || b->kind == NTS_HBLOCK_SEG_LFH)
+            continue;
+        if (b->entry < end && overlaps++ < 3)
+            fprintf(stderr, "block %" PRIx64 " overlaps the previous one (ending %" PRIx64 ")\n", b->entry, end);
+        end = b->entry + b->size;
+    }
+    CHECK_EQ_U64(overlaps, 0);
     CHECK(nts_heap_index_find(idx, 0x10) == NULL);
 }
 

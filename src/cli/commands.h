@@ -53,5 +53,7 @@ extern const nts_cmd nts_cmds_memory[];   /* d*, !d*, s */
 extern const nts_cmd nts_cmds_paging[];   /* !pte, !vtop */
 extern const nts_cmd nts_cmds_symbols[];  /* dt, x, ln, lm, !lmi, .sympath, .symfix, .reload, !sym */
 extern const nts_cmd nts_cmds_process[];  /* !process, .process, .thread, !thread, k*, !peb, !teb, .trap, MEX */
+extern const nts_cmd nts_cmds_heap[];     /* !heap */
+extern const nts_cmd nts_cmds_leak[];     /* !leak */
 
 #endif

@@ -23,6 +23,8 @@ static const nts_cmd *const families[] = {
     nts_cmds_paging,
     nts_cmds_symbols,
     nts_cmds_process,
+    nts_cmds_heap,
+    nts_cmds_leak,
 };
 
 const char *skip_ws(const char *p)

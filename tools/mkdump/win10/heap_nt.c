@@ -135,8 +135,12 @@ static hk_seg *open_segment(hk_nt_heap *h)
         s->reserve = (prev * 2 > h->spec.seg_reserve_default ? prev * 2 : h->spec.seg_reserve_default) - 0x1000;
         if (s->reserve > (64ull << 20) - 0x1000)
             s->reserve = (64ull << 20) - 0x1000;
-        s->base = i == 0 ? h->spec.base : h->spec.next_base;
-        h->spec.next_base = rup(s->base + s->reserve, 0x10000);
+        if (i == 0) {
+            s->base = h->spec.base;
+        } else {
+            s->base = h->spec.next_base;
+            h->spec.next_base = rup(s->base + s->reserve, 0x10000);
+        }
     }
     s->mapped = s->base;
     if (i > 0 && s->base == 0) {

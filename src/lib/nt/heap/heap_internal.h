@@ -194,6 +194,10 @@ void nts__heap_seg_lfh_vote(heap_walk_state *w, uint32_t *cands, size_t n);
 /* ---- heap_index.c ------------------------------------------------------- */
 nts_heap_iblock *nts__heap_index_blocks(nts_heap_index *idx, size_t *n);
 
+/* ---- heap_prefix.c ------------------------------------------------------ */
+/* The prefix pattern of one block ("" if unreadable). */
+void nts__heap_block_pattern(nts_heap_ctx *ctx, uint64_t user, uint64_t user_size, char *pat, size_t n);
+
 /* Canonical user-mode address (below 0x0000800000000000), not 0. */
 static inline int heap_user_ptr(uint64_t v) { return v && v < 0x0000800000000000ull; }
 static inline int heap_canonical(uint64_t v)

@@ -6,6 +6,7 @@
  * blocks is one group; anything else is "hex:" and its first 8 bytes. Groups
  * are counted with their requested bytes and a few sample addresses.
  */
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -50,16 +51,31 @@ static void fold(const char *s, size_t len, char *out, size_t n)
             memcpy(tmp + o, "0x#", 3);
             o += 3;
             i = j;
-        } else if (s[i] >= '0' && s[i] <= '9') {
-            size_t j = i;
+        } else if (hexd(s[i]) && (i == 0 || !isalnum((unsigned char)s[i - 1]))) {
+            /* a hex word with a digit ("896664F7", "12E1") or a decimal number is "#";
+             * a word ("Face", "bad") or letters after digits ("2nd") stay */
+            size_t j = i, digits = 0;
             while (j < len && hexd(s[j]))
-                j++;
-            /* a word like "deadbeef1" is a number; "2nd" keeps its letters */
+                digits += (s[j] >= '0' && s[j] <= '9'), j++;
             size_t k = i;
             while (k < len && s[k] >= '0' && s[k] <= '9')
                 k++;
-            i = (j - i >= 8) ? j : k;
+            int word_end = j >= len || !isalnum((unsigned char)s[j]);
+            if (digits && word_end && (j - i >= 4 || k == j)) {
+                tmp[o++] = '#';
+                i = j;
+            } else if (k > i) {
+                tmp[o++] = '#';
+                i = k;
+            } else {
+                tmp[o++] = s[i++];
+            }
+        } else if (s[i] >= '0' && s[i] <= '9') {
+            size_t k = i;
+            while (k < len && s[k] >= '0' && s[k] <= '9')
+                k++;
             tmp[o++] = '#';
+            i = k;
         } else {
             tmp[o++] = s[i++];
         }
@@ -90,6 +106,17 @@ static void pattern(const uint8_t *p, size_t len, char *pat, size_t np, char *sa
     for (size_t i = 0; i < 8 && i < len && o > 0 && (size_t)o + 3 < np; i++)
         o += snprintf(pat + o, np - (size_t)o, "%02x", p[i]);
     snprintf(sample, ns, "%s", pat);
+}
+
+void nts__heap_block_pattern(nts_heap_ctx *ctx, uint64_t user, uint64_t user_size, char *pat, size_t n)
+{
+    uint8_t buf[PREFIX_READ];
+    char sample[96];
+    size_t len = user_size < PREFIX_READ ? (size_t)user_size : PREFIX_READ;
+    pat[0] = 0;
+    if (!len || nts__heap_read(ctx, user, buf, len) != NTS_OK)
+        return;
+    pattern(buf, len, pat, n, sample, sizeof sample);
 }
 
 typedef struct group_table {
