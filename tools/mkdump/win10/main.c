@@ -29,6 +29,7 @@ static void usage(FILE *fp)
             "  --processes N              N more svchost.exe processes\n"
             "  --scenario seed|default    seed: objects at the seed walkthrough's own addresses\n"
             "  --leak-blocks N            D4C.exe's leaked heap blocks (default 3000)\n"
+            "  --hive FILE                load a real hive file as \\REGISTRY\\MACHINE\\<NAME> (repeatable)\n"
             "  --isf DIR                  Volatility 3 symbol folder for the types the built-in layouts lack\n"
             "                             (today _MM_SESSION_SPACE: session ids); offsets still come from a type database\n"
             "Writes OUT.dmp and OUT.dmp.json (the ground truth).\n");
@@ -71,7 +72,7 @@ static int parse_size(const char *s, uint64_t *out)
 
 /* Options that belong to feature modules not built yet: named so the
  * message says so instead of "unknown option". */
-static const char *const later_options[] = {"--hive", NULL};
+static const char *const later_options[] = {NULL};
 
 typedef struct feature {
     const char *name;
@@ -80,6 +81,7 @@ typedef struct feature {
 
 /* Feature modules run in this order after the processes exist. */
 static const feature features[] = {
+    {"registry", mk_registry_build},
     {"heaps", mk_heaps_build},
     {"kernel late data", mk_kdbg_fill_late},
 };
@@ -99,6 +101,12 @@ int main(int argc, char **argv)
             return 0;
         } else if (!strcmp(a, "--bitmap")) {
             o.bitmap = 1;
+        } else if (!strcmp(a, "--hive")) {
+            if (!v || o.nhives >= (int)(sizeof o.hives / sizeof o.hives[0])) {
+                fprintf(stderr, "ntscope-mkdump: --hive needs a hive file (at most 16)\n");
+                return 2;
+            }
+            o.hives[o.nhives++] = argv[++i];
         } else if (!strcmp(a, "--build") || !strcmp(a, "--seed") || !strcmp(a, "--ram") ||
                    !strcmp(a, "--processes") || !strcmp(a, "--scenario") || !strcmp(a, "--isf") ||
                    !strcmp(a, "--leak-blocks")) {

@@ -45,6 +45,8 @@ typedef struct mk_options {
     int scenario_seed;  /* --scenario seed: the seed's own addresses */
     const char *isf_dir;/* --isf DIR: a Volatility symbol folder for types the built-in tables lack */
     uint32_t leak_blocks; /* --leak-blocks N: D4C.exe's leaked heap blocks (0: the default, 3000) */
+    const char *hives[16];/* --hive FILE: real hives loaded as \REGISTRY\MACHINE\<NAME> */
+    int nhives;
 } mk_options;
 
 /* ---- The offsets looked up once at start (layout.c) --------------------- */
@@ -501,6 +503,12 @@ int mk_scenario_build(mk_machine *m);
 
 /* NT and segment heaps in every process, D4C.exe's leak, the "heaps" truth. */
 int mk_heaps_build(mk_machine *m);
+
+/* ---- registry.c (hive_make.c, registry_place.c, registry_kcb.c) --------- */
+
+/* Hives made with hivex placed as Windows 10 keeps them, KCBs, --hive
+ * files, the "registry" truth. */
+int mk_registry_build(mk_machine *m);
 
 /* ---- truth.c ------------------------------------------------------------ */
 

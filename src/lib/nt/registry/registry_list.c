@@ -76,6 +76,10 @@ static nts_status load_layout(nts_typedb *db, reg_layout *L)
     L->kcb_cached_security = opt(db, "_CM_KEY_CONTROL_BLOCK.CachedSecurity");
     L->kcb_value_count = opt(db, "_CM_KEY_CONTROL_BLOCK.ValueList.Count");
     L->kcb_value_list = opt(db, "_CM_KEY_CONTROL_BLOCK.ValueList.List");
+    if (L->kcb_value_count == UINT64_MAX) { /* 17763 and older: ValueCache */
+        L->kcb_value_count = opt(db, "_CM_KEY_CONTROL_BLOCK.ValueCache.Count");
+        L->kcb_value_list = opt(db, "_CM_KEY_CONTROL_BLOCK.ValueCache.ValueList");
+    }
     L->kcb_subkey_count = opt(db, "_CM_KEY_CONTROL_BLOCK.SubKeyCount");
     L->kcb_last_write = opt(db, "_CM_KEY_CONTROL_BLOCK.KcbLastWriteTime");
     L->kcb_max_name_len = opt(db, "_CM_KEY_CONTROL_BLOCK.KcbMaxNameLen");
