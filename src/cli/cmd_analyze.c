@@ -21,9 +21,10 @@
  *   - other codes: the header's exception record when its code is not 0
  *     (`EXCEPTION_RECORD:  (.exr -1)`) and the crashing processor's context
  *     from the header (`CONTEXT:  (.cxr)`).
- * PROCESS_NAME, STACK_TEXT, SYMBOL_NAME, MODULE_NAME, IMAGE_NAME and the
- * FAILURE_* buckets need the process, thread, module and symbol layers; they
- * are not printed (never guessed). See docs/commands/crash.md.
+ * PROCESS_NAME, STACK_TEXT, SYMBOL_NAME, MODULE_NAME, IMAGE_NAME,
+ * STACK_COMMAND, FAILURE_BUCKET_ID and OSNAME come from the object model
+ * (cmd_analyze_stack.c; docs/commands/processes.md); what the dump cannot
+ * back is not printed (never guessed). See docs/commands/crash.md.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,6 +32,7 @@
 #include <time.h>
 
 #include "commands.h"
+#include "procthread.h"
 #include "regs.h"
 #include "symsession.h"
 
@@ -321,11 +323,16 @@ static void print_verbose(nts_session *s, uint32_t code, const uint64_t args[4],
             regs_print_x64(s, &cx->ctx);
         out(s, "\n");
     }
-    session_analyze_fault(s, code, args); /* SYMBOL_NAME, MODULE_NAME, IMAGE_NAME */
+    /* PROCESS_NAME ... FAILURE_BUCKET_ID from the object model; without a stack, the
+       faulting address alone names SYMBOL_NAME, MODULE_NAME, IMAGE_NAME */
+    const int ctx_rec = cx->present && cx->readable && !cx->header_only;
+    if (!analyze_object_model(s, code, args, ctx_rec ? &cx->ctx : NULL, ctx_rec ? cx->address : 0))
+        session_analyze_fault(s, code, args);
     if (in->machine_image_type == NTS_MACHINE_AMD64)
         out(s, "OSPLATFORM_TYPE:  x64\n\n");
     else if (in->machine_image_type == NTS_MACHINE_I386)
         out(s, "OSPLATFORM_TYPE:  x86\n\n");
+    analyze_os_name(s);
 }
 
 static void json_verbose(nts_session *s, uint32_t code, const exc_info *ex, const ctx_info *cx,
@@ -333,6 +340,8 @@ static void json_verbose(nts_session *s, uint32_t code, const exc_info *ex, cons
 {
     const nts_dump_info *in = s->info;
     session_analyze_fault(s, code, in->bugcheck_parameters); /* "fault": symbol, module, image */
+    const int ctx_rec = cx->present && cx->readable && !cx->header_only;
+    analyze_object_model(s, code, in->bugcheck_parameters, ctx_rec ? &cx->ctx : NULL, ctx_rec ? cx->address : 0);
     jw_key(s, "key_values");
     jw_begin_obj(s);
     for (size_t i = 0; i < nkv; i++)

@@ -261,7 +261,7 @@ static void print_one(nts_session *s, const nts_process_info *p, uint64_t flags)
             if (s->json) {
                 thread_json(s, &tl->items[i], tf);
             } else {
-                thread_print(s, &tl->items[i], tf, 8);
+                thread_print(s, &tl->items[i], tl->items[i].process == p->eprocess ? p : NULL, tf, 8);
                 out(s, "\n");
             }
         }

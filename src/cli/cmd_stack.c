@@ -37,15 +37,34 @@ char *pt_bt(char *buf, uint64_t v)
     return buf;
 }
 
+/* The offset of _KTRAP_FRAME.Rip in the kernel's layouts (cached per database); 0 if unknown. */
+static uint64_t trap_rip_offset(nts_session *s)
+{
+    static const nts_typedb *cached_db;
+    static uint64_t cached_off;
+    nts_typedb *db = s->kernel ? nts_kernel_typedb(s->kernel) : NULL;
+    nts_field rip;
+    if (!db)
+        return 0;
+    if (db != cached_db) {
+        cached_db = db;
+        cached_off = nts_type_field(db, "_KTRAP_FRAME.Rip", &rip) == NTS_OK ? rip.offset : 0;
+    }
+    return cached_off;
+}
+
 /* The KTRAP_FRAME of a frame that popped a machine frame: the place above the
- * frame's Child-SP holding the popped rip with the popped rsp 24 bytes further. */
+ * frame's Child-SP holding the popped rip with the popped rsp 24 bytes further
+ * (tried first where a system call's frame has it: at Child-SP itself). */
 static uint64_t find_trap_frame(nts_session *s, nts_vas *vas, const nts_stack_frame *f, uint64_t popped_rsp,
                                 int have_rsp)
 {
-    nts_typedb *db = s->kernel ? nts_kernel_typedb(s->kernel) : NULL;
-    nts_field rip;
-    if (!db || nts_type_field(db, "_KTRAP_FRAME.Rip", &rip) != NTS_OK)
+    uint64_t rip_off = trap_rip_offset(s), v[4];
+    if (!rip_off)
         return 0;
+    if (nts_vas_read(vas, f->child_sp + rip_off, v, sizeof v, NULL) == NTS_OK && v[0] == f->ret_addr &&
+        (!have_rsp || v[3] == popped_rsp))
+        return f->child_sp;
     uint8_t *buf = malloc(TRAP_SCAN_BYTES + 32);
     size_t got = 0;
     uint64_t found = 0;
@@ -53,11 +72,11 @@ static uint64_t find_trap_frame(nts_session *s, nts_vas *vas, const nts_stack_fr
         return 0;
     nts_vas_read(vas, f->child_sp, buf, TRAP_SCAN_BYTES + 32, &got);
     for (size_t off = 0; off + 32 <= got; off += 8) {
-        uint64_t v, r;
-        memcpy(&v, buf + off, 8);
+        uint64_t a, r;
+        memcpy(&a, buf + off, 8);
         memcpy(&r, buf + off + 24, 8);
-        if (v == f->ret_addr && (!have_rsp || r == popped_rsp) && f->child_sp + off >= rip.offset) {
-            found = f->child_sp + off - rip.offset;
+        if (a == f->ret_addr && (!have_rsp || r == popped_rsp) && f->child_sp + off >= rip_off) {
+            found = f->child_sp + off - rip_off;
             break;
         }
     }
@@ -142,6 +161,14 @@ static void strip_offset(char *site)
         *plus = 0;
 }
 
+/* The walk ended where a kernel walk meets user mode without the process's user
+ * modules (WinDbg's last line there: the user address, bare, RetAddr 0). */
+static int user_part_skipped(const stack_result *r)
+{
+    return !r->eprocess && r->stop == NTS_STACK_STOP_NO_MODULE && r->count &&
+           r->frames[r->count - 1].ip < 0xffff800000000000ull;
+}
+
 static void print_header(nts_session *s, unsigned style, int indent)
 {
     out(s, "%*s%s", indent, "", (style & STK_NUMBERS) ? " # " : "");
@@ -156,8 +183,13 @@ static void print_header(nts_session *s, unsigned style, int indent)
 void stack_print(nts_session *s, const stack_result *r, unsigned style, int indent)
 {
     char sp[20], ret[20], site[600], a[4][20];
-    if (r->count && (r->frames[0].flags & NTS_FRAME_NO_MODULE))
-        out(s, "%*sWARNING: Frame IP not in any known module. Following frames may be wrong.\n", indent, "");
+    if (r->count && (r->frames[0].flags & NTS_FRAME_NO_UNWIND_INFO)) {
+        /* WinDbg's words: a module without readable unwind data, or no module at all */
+        if (ntctx_module_of(s, r->eprocess, r->frames[0].ip, NULL, NULL, NULL) == 0)
+            out(s, "%*sWARNING: Stack unwind information not available. Following frames may be wrong.\n", indent, "");
+        else
+            out(s, "%*sWARNING: Frame IP not in any known module. Following frames may be wrong.\n", indent, "");
+    }
     if (!(style & STK_NO_HEADER))
         print_header(s, style, indent);
     for (size_t i = 0; i < r->count; i++) {
@@ -180,7 +212,7 @@ void stack_print(nts_session *s, const stack_result *r, unsigned style, int inde
             out(s, " (TrapFrame @ %s)", pt_bt(sp, r->trap_frames[i]));
         out(s, "\n");
     }
-    if (r->reason[0] && r->stop != NTS_STACK_STOP_MAX_FRAMES)
+    if (r->reason[0] && r->stop != NTS_STACK_STOP_MAX_FRAMES && !user_part_skipped(r))
         out(s, "%*sWARNING: Stack walk stopped: %s\n", indent, "", r->reason);
 }
 
@@ -232,7 +264,7 @@ void stack_json(nts_session *s, const stack_result *r)
     jw_end_arr(s);
     jw_key(s, "stop");
     jw_begin_obj(s);
-    jw_kstr(s, "reason", stop_key(r->stop));
+    jw_kstr(s, "reason", user_part_skipped(r) ? "user_mode_not_in_context" : stop_key(r->stop));
     jw_kstr(s, "message", r->reason[0] ? r->reason : NULL);
     jw_end_obj(s);
 }
@@ -281,11 +313,10 @@ int cmd_k(nts_session *s, const char *name, const char *args)
         if (count == 0)
             return cmd_error(s, "The frame count must not be 0");
     }
-    uint64_t eprocess = 0;
+    uint64_t eprocess = 0; /* user-mode frames: the implicit process's, if the thread is its */
     if (s->kernel) {
-        eprocess = ntctx_thread_process(s, ntctx_thread(s));
-        if (!eprocess)
-            eprocess = ntctx_process(s);
+        uint64_t owner = ntctx_thread_process(s, ntctx_thread(s));
+        eprocess = ntctx_user_process_for(s, owner ? owner : ntctx_process(s));
     }
     stack_result r;
     if (stack_walk(s, eprocess, &ctx, count > NTS_STACK_MAX_FRAMES ? NTS_STACK_MAX_FRAMES : (size_t)count, &r) != 0)

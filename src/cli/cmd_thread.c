@@ -27,8 +27,9 @@
  *
  * The impersonation line and the callback stack (Call) are read with the
  * kernel's layouts (_ETHREAD.ActiveImpersonationInfo, _KTHREAD.CallbackStack):
- * when the layouts lack them the impersonation line is left out and Call
- * shows question marks.
+ * without the first the impersonation line is left out; Windows 8 and later
+ * have no CallbackStack, and Call is zeros there, as WinDbg prints it (question
+ * marks when the field exists but cannot be read).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -56,18 +57,41 @@ char *pt_ticks_time(nts_session *s, uint64_t ticks, char *buf, size_t n)
     return buf;
 }
 
-/* A field of an object by its layout path; 0, or -1 when the layout lacks it or it is unreadable. */
+/* Field lookups by layout path, kept per type database (a !process 0 7 asks for
+ * the same two fields thousands of times). */
+typedef struct field_cache {
+    const nts_typedb *db;
+    const char *path;
+    int found;
+    nts_field f;
+} field_cache;
+
+/* A field of an object by its layout path: 0 and *out; 1 when the layout has no such
+ * field; -1 when it could not be read. */
 static int read_field(nts_session *s, uint64_t addr, const char *path, uint64_t *out)
 {
+    static field_cache cache[4];
     nts_typedb *db = s->kernel ? nts_kernel_typedb(s->kernel) : NULL;
-    nts_field f;
+    field_cache *c = NULL;
     uint64_t v = 0;
-    if (!db || !s->kvas || nts_type_field(db, path, &f) != NTS_OK || f.size == 0 || f.size > 8)
+    if (!db)
+        return 1;
+    for (size_t i = 0; i < sizeof cache / sizeof cache[0] && !c; i++)
+        if (cache[i].db == db && cache[i].path == path)
+            c = &cache[i];
+    if (!c) {
+        static size_t next;
+        c = &cache[next++ % (sizeof cache / sizeof cache[0])];
+        c->db = db;
+        c->path = path;
+        c->found = nts_type_field(db, path, &c->f) == NTS_OK && c->f.size > 0 && c->f.size <= 8;
+    }
+    if (!c->found)
+        return 1;
+    if (!s->kvas || nts_vas_read(s->kvas, addr + c->f.offset, &v, (size_t)c->f.size, NULL) != NTS_OK)
         return -1;
-    if (nts_vas_read(s->kvas, addr + f.offset, &v, (size_t)f.size, NULL) != NTS_OK)
-        return -1;
-    if (f.bit_len)
-        v = (v >> f.bit_pos) & (f.bit_len >= 64 ? ~0ull : ((1ull << f.bit_len) - 1));
+    if (c->f.bit_len)
+        v = (v >> c->f.bit_pos) & (c->f.bit_len >= 64 ? ~0ull : ((1ull << c->f.bit_len) - 1));
     *out = v;
     return 0;
 }
@@ -100,7 +124,8 @@ static const char *state_key(uint8_t st)
 
 /* ---- the THREAD block ------------------------------------------------------------------- */
 
-void thread_print(nts_session *s, const nts_thread_info *t, unsigned flags, int indent)
+void thread_print(nts_session *s, const nts_thread_info *t, const nts_process_info *owner_in, unsigned flags,
+                  int indent)
 {
     char st[160], a[40], b[40];
     const int in = indent;
@@ -121,19 +146,20 @@ void thread_print(nts_session *s, const nts_thread_info *t, unsigned flags, int 
     if (!(flags & THR_FULL))
         return;
 
-    nts_process_info owner, attached;
-    int have_owner = 0;
-    if (s->kernel) {
-        nts_process_read(s->kernel, t->process, &owner);
-        have_owner = (owner.have & NTS_PROC_HAVE_BASIC) != 0;
+    nts_process_info owner_buf, attached;
+    const nts_process_info *owner = owner_in;
+    if (!owner && s->kernel) {
+        nts_process_read(s->kernel, t->process, &owner_buf);
+        owner = &owner_buf;
     }
+    int have_owner = owner && (owner->have & NTS_PROC_HAVE_BASIC);
     uint64_t v;
     if (read_field(s, t->ethread, "_ETHREAD.ActiveImpersonationInfo", &v) == 0)
         out(s, "%*s%s\n", in, "", v ? "Impersonating (the impersonation token is not decoded)" : "Not impersonating");
-    if (have_owner && (owner.have & NTS_PROC_HAVE_DETAILS))
-        out(s, "%*sDeviceMap                 %016llx\n", in, "", (unsigned long long)owner.device_map);
+    if (have_owner && (owner->have & NTS_PROC_HAVE_DETAILS))
+        out(s, "%*sDeviceMap                 %016llx\n", in, "", (unsigned long long)owner->device_map);
     out(s, "%*sOwning Process            %016llx       Image:         %s\n", in, "", (unsigned long long)t->process,
-        have_owner ? owner.image_name : "<Data Not Accessible>");
+        have_owner ? owner->image_name : "<Data Not Accessible>");
     if (t->apc_process && t->apc_process != t->process) {
         nts_process_read(s->kernel, t->apc_process, &attached);
         int ok = (attached.have & NTS_PROC_HAVE_BASIC) != 0;
@@ -166,14 +192,17 @@ void thread_print(nts_session *s, const nts_thread_info *t, unsigned flags, int 
     if (t->have & NTS_THREAD_HAVE_START) {
         char sym[600];
         uint64_t start = t->win32_start_address ? t->win32_start_address : t->start_address;
-        if (ntctx_symbolize(s, t->process, start, sym, sizeof sym))
+        if (ntctx_symbolize(s, ntctx_user_process_for(s, t->process), start, sym, sizeof sym))
             out(s, "%*sWin32 Start Address %s (0x%016llx)\n", in, "", sym, (unsigned long long)start);
         else
             out(s, "%*sWin32 Start Address 0x%016llx\n", in, "", (unsigned long long)start);
     }
     out(s, "%*sStack Init %016llx Current %016llx\n", in, "", (unsigned long long)t->initial_stack,
         (unsigned long long)t->kernel_stack);
-    if (read_field(s, t->ethread, "_KTHREAD.CallbackStack", &v) == 0)
+    int rc = read_field(s, t->ethread, "_KTHREAD.CallbackStack", &v);
+    if (rc == 1) /* Windows 8+ kernels have no CallbackStack: WinDbg prints zeros */
+        v = 0, rc = 0;
+    if (rc == 0)
         snprintf(a, sizeof a, "%016llx", (unsigned long long)v);
     else
         snprintf(a, sizeof a, "????????????????");
@@ -184,7 +213,8 @@ void thread_print(nts_session *s, const nts_thread_info *t, unsigned flags, int 
     if (!(flags & THR_STACK))
         return;
     stack_result r;
-    if (!t->kernel_stack_resident || stack_walk_thread(s, t->ethread, t->process, 0, &r) != 0) {
+    if (!t->kernel_stack_resident ||
+        stack_walk_thread(s, t->ethread, ntctx_user_process_for(s, t->process), 0, &r) != 0) {
         out(s, "%*s%s\n", in, "", !t->kernel_stack_resident ? "Kernel stack not resident." : r.reason);
         return;
     }
@@ -253,11 +283,13 @@ void thread_json(nts_session *s, const nts_thread_info *t, unsigned flags)
         jw_khex(s, "start_address", t->start_address);
         jw_khex(s, "win32_start_address", t->win32_start_address);
         uint64_t start = t->win32_start_address ? t->win32_start_address : t->start_address;
-        jw_kstr(s, "win32_start_symbol", ntctx_symbolize(s, t->process, start, sym, sizeof sym));
+        jw_kstr(s, "win32_start_symbol",
+                ntctx_symbolize(s, ntctx_user_process_for(s, t->process), start, sym, sizeof sym));
     }
     if ((flags & THR_STACK) && (t->have & NTS_THREAD_HAVE_BASIC)) {
         stack_result r;
-        if (t->kernel_stack_resident && stack_walk_thread(s, t->ethread, t->process, 0, &r) == 0) {
+        if (t->kernel_stack_resident &&
+            stack_walk_thread(s, t->ethread, ntctx_user_process_for(s, t->process), 0, &r) == 0) {
             jw_key(s, "stack");
             jw_begin_obj(s);
             stack_json(s, &r);
@@ -308,7 +340,7 @@ int cmd_thread_ext(nts_session *s, const char *name, const char *args)
         thread_json(s, &t, f);
         return 0;
     }
-    thread_print(s, &t, f, 0);
+    thread_print(s, &t, NULL, f, 0);
     out(s, "\n");
     return 0;
 }

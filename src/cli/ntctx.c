@@ -255,14 +255,18 @@ const char *ntctx_user_walk_problem(nts_session *s, uint64_t eprocess)
     return "";
 }
 
-/* The set holding va: the kernel's for kernel addresses, the process's user modules otherwise. */
+/* The set holding va: the kernel's for kernel addresses, eprocess's user modules
+ * otherwise (none when eprocess is 0). */
 static nts_symbols *set_for(nts_session *s, uint64_t eprocess, uint64_t va)
 {
     if (va >= KERNEL_SPACE_START)
         return session_symbols(s);
-    if (!eprocess)
-        eprocess = ntctx_process(s);
     return eprocess ? ntctx_user_symbols(s, eprocess, 0, NULL) : NULL;
+}
+
+uint64_t ntctx_user_process_for(nts_session *s, uint64_t owner)
+{
+    return owner && owner == ntctx_process(s) ? owner : 0;
 }
 
 const char *ntctx_symbolize(nts_session *s, uint64_t eprocess, uint64_t va, char *buf, size_t n)

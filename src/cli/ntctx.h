@@ -52,9 +52,18 @@ nts_symbols *ntctx_user_symbols(nts_session *s, uint64_t eprocess, int reload, s
 const char *ntctx_user_walk_problem(nts_session *s, uint64_t eprocess);
 
 /*
+ * Whose user modules name and unwind the user-mode part of a thread of
+ * `owner`: the owner when it is the implicit process, else 0 (none), as
+ * WinDbg reads user memory through the implicit process only (`.process /r
+ * /p`, or !process's flag 0x10, make a process implicit).
+ */
+uint64_t ntctx_user_process_for(nts_session *s, uint64_t owner);
+
+/*
  * va as a call site: "nt!KiSwapContext+0x76", "ntdll!NtWaitForSingleObject+0x14",
  * "i8042prt+0x1a2b" (a module without symbols). User addresses are looked up
- * in eprocess's modules. Returns NULL (buf "") when no module holds va.
+ * in eprocess's modules (none when eprocess is 0). Returns NULL (buf "") when no
+ * module holds va.
  */
 const char *ntctx_symbolize(nts_session *s, uint64_t eprocess, uint64_t va, char *buf, size_t n);
 
@@ -66,8 +75,8 @@ const char *ntctx_call_site(nts_session *s, uint64_t eprocess, uint64_t va, char
 int ntctx_module_of(nts_session *s, uint64_t eprocess, uint64_t va, const char **name,
                     const char **image_name, uint64_t *base);
 
-/* The module resolver for stack walks of a thread of eprocess (kernel modules
- * and that process's user modules). Valid until the next ntctx call. */
+/* The module resolver for stack walks: the kernel's modules and eprocess's user
+ * modules (kernel modules only when eprocess is 0). Valid until the next ntctx call. */
 nts_module_resolver ntctx_resolver(nts_session *s, uint64_t eprocess);
 
 /* The thread's owning process, or 0 if the thread cannot be read. */

@@ -24,7 +24,7 @@ typedef struct stack_result {
     nts_stack_stop stop;
     nts_status status;
     char reason[320];        /* why the walk stopped ("" at the end of the stack) */
-    uint64_t eprocess;       /* whose user modules name the frames */
+    uint64_t eprocess;       /* whose user modules name the frames (0: none) */
 } stack_result;
 
 /* stack_print styles */
@@ -35,14 +35,16 @@ enum {
     STK_NO_HEADER = 1u << 3,
 };
 
-/* Walk from start through eprocess's space (0: the kernel's). max 0: the default
+/* Walk from start. user_process: whose space and user modules serve the user-mode
+ * frames (0: none; the walk then ends at the first user-mode frame, shown bare,
+ * as WinDbg shows it outside the thread's process context). max 0: the default
  * frame count. Returns 0 (r filled; r->reason says where it stopped), or -1 with
  * r->reason set when nothing could be walked. */
-int stack_walk(nts_session *s, uint64_t eprocess, const nts_context_x64 *start, size_t max,
+int stack_walk(nts_session *s, uint64_t user_process, const nts_context_x64 *start, size_t max,
                stack_result *r);
 /* A thread's stack from its own start context (nts_thread_context). -1 with
  * r->reason ("Kernel stack not resident.") when there is none. */
-int stack_walk_thread(nts_session *s, uint64_t ethread, uint64_t eprocess, size_t max,
+int stack_walk_thread(nts_session *s, uint64_t ethread, uint64_t user_process, size_t max,
                       stack_result *r);
 void stack_result_free(stack_result *r);
 
@@ -63,8 +65,10 @@ enum {
     THR_WAITS = 1u << 2,  /* the wait object lines */
 };
 
-/* The THREAD block (text) at indent 0 (!thread) or 8 (!process). */
-void thread_print(nts_session *s, const nts_thread_info *t, unsigned flags, int indent);
+/* The THREAD block (text) at indent 0 (!thread) or 8 (!process). owner: the
+ * thread's process when the caller has read it (!process), else NULL. */
+void thread_print(nts_session *s, const nts_thread_info *t, const nts_process_info *owner, unsigned flags,
+                  int indent);
 /* The same fields as a JSON object (the caller has written the key or is in an array). */
 void thread_json(nts_session *s, const nts_thread_info *t, unsigned flags);
 
@@ -91,6 +95,17 @@ int cmd_teb(nts_session *s, const char *name, const char *args);
 int cmd_tlist(nts_session *s, const char *name, const char *args);
 int cmd_commandline(nts_session *s, const char *name, const char *args);
 int cmd_ver(nts_session *s, const char *name, const char *args);
+
+/* ---- !analyze -v (cmd_analyze_stack.c) ------------------------------------------------- */
+
+/* PROCESS_NAME, STACK_TEXT, SYMBOL_NAME, MODULE_NAME, IMAGE_NAME, STACK_COMMAND and
+ * FAILURE_BUCKET_ID (text), or their JSON keys (os_name too). ctx: the exception's
+ * context when !analyze read one (ctx_addr: its address), else NULL for the dump's.
+ * Returns 1 when the SYMBOL/MODULE/IMAGE lines were written. */
+int analyze_object_model(nts_session *s, uint32_t code, const uint64_t args[4], const nts_context_x64 *ctx,
+                         uint64_t ctx_addr);
+/* "OSNAME:  Windows 10" (text; after OSPLATFORM_TYPE). */
+void analyze_os_name(nts_session *s);
 
 /* ---- formats -------------------------------------------------------------------------- */
 
