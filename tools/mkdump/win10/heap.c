@@ -306,16 +306,14 @@ static int build_process(mk_machine *m, mk_process *p, int seg_heap, mk_json *pr
     hk_nt_heap *nt[16] = {0};
     alloc_list busy = {0};
     d4c_leak leak = {-1, {0}};
+    mk_json *seg_info = NULL; /* the segment heap's keys and segments, for the truth */
     uint64_t far = H + (128ull << 20);
     for (int k = 0; k < p->nheaps && !m->failed; k++) {
         uint64_t base = p->heaps[k];
         if (k == 0 && seg_heap) {
-            mk_json *dummy = mk_json_object();
-            if (!dummy || hk_seg_build(m, &hp, base, H + (4ull << 20), dummy) != 0) {
-                mk_json_free(dummy);
+            seg_info = mk_json_object();
+            if (!seg_info || hk_seg_build(m, &hp, base, H + (4ull << 20), seg_info) != 0)
                 return -1;
-            }
-            mk_json_free(dummy);
             for (size_t i = 0; i < hp.n; i++) {
                 if (hp.b[i].kind == HK_LARGE)
                     hk_edge(m, &hp, -1, (long)i); /* the tree's nodes point at them */
@@ -429,6 +427,9 @@ static int build_process(mk_machine *m, mk_process *p, int seg_heap, mk_json *pr
         if (nt[k]) {
             hk_nt_truth(nt[k], ho);
             committed += hk_nt_committed(nt[k]);
+        } else if (k == 0 && seg_info) {
+            mk_json_add(ho, "segment_heap", seg_info); /* keys and page segments; the tree owns it now */
+            seg_info = NULL;
         }
         truth_blocks(&hp, p->heaps[k], ho);
     }
@@ -453,6 +454,7 @@ static int build_process(mk_machine *m, mk_process *p, int seg_heap, mk_json *pr
     free(hp.e);
     free(busy.v);
     free(leak.leaks.v);
+    mk_json_free(seg_info);
     return m->failed ? -1 : 0;
 }
 

@@ -108,6 +108,38 @@ static uint64_t resync(heap_walk_state *w, uint64_t a, uint64_t limit)
     return 0;
 }
 
+/* After memory that cannot be read at a: the first header on a later readable
+ * page (within 1 MB) that decodes well and whose successor decodes well and
+ * names it as its previous block. Returns its address or 0. */
+static uint64_t resync_gap(heap_walk_state *w, uint64_t a, uint64_t limit)
+{
+    nts_heap_ctx *ctx = w->ctx;
+    int encoded = (w->info.encode_flag_mask & HEAP_ENCODE_FLAG) != 0;
+    uint64_t end = a + RESYNC_WINDOW < limit ? a + RESYNC_WINDOW : limit;
+    for (uint64_t page = (a | 0xfff) + 1; page < end; page += 4096) {
+        uint64_t raw;
+        if (nts__heap_u64(ctx, page + ctx->nt.code_off, &raw) != NTS_OK)
+            continue;
+        for (uint64_t b = page; b + 16 <= end && b < page + 4096; b += 16) {
+            heap_entry e, n;
+            if (nts__heap_u64(ctx, b + ctx->nt.code_off, &raw) != NTS_OK)
+                break;
+            nts__heap_entry_decode(&w->info, raw, &e);
+            if (!e.size || (encoded && !e.checksum_ok))
+                continue;
+            uint64_t next = b + (uint64_t)e.size * 16;
+            if (next >= limit)
+                return b; /* the last block before the limit */
+            if (nts__heap_u64(ctx, next + ctx->nt.code_off, &raw) != NTS_OK)
+                continue;
+            nts__heap_entry_decode(&w->info, raw, &n);
+            if (n.size && (!encoded || n.checksum_ok) && n.prev_size == e.size)
+                return b;
+        }
+    }
+    return 0;
+}
+
 /* The next uncommitted range at or after a (index into u), or n. */
 static size_t ucr_at_or_after(const ucr *u, size_t n, size_t k, uint64_t a)
 {
@@ -154,6 +186,14 @@ static void walk_entries(heap_walk_state *w, const nts_heap_segment *s, const uc
             nts__heap_problem(w, NTS_HPROB_UNREADABLE, seg, a, 0, 0,
                               "HEAP %llx (Seg %llx) At %llx Error: the entry is not in the dump",
                               (unsigned long long)w->heap, (unsigned long long)seg, (unsigned long long)a);
+            uint64_t b = resync_gap(w, a, limit);
+            if (b) {
+                a = b;
+                prev_known = 0;
+                if (++problems > MAX_PROBLEMS_PER_SEGMENT)
+                    break;
+                continue;
+            }
             if (k < nu) {
                 a = u[k].va + u[k].size;
                 prev_known = 0;
