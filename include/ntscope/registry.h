@@ -225,7 +225,9 @@ nts_status nts_hive_key_at(nts_hive *h, uint64_t addr, nts_reg_key *out);
 nts_status nts_hive_value(nts_hive *h, uint32_t cell, nts_reg_value *out);
 nts_status nts_hive_value_at(nts_hive *h, uint64_t addr, nts_reg_value *out);
 
-/* The subkeys' cells (stable first, then volatile), in list order. The
+/* The subkeys' cells (stable first, then volatile), in list order. A
+ * link node (KEY_HIVE_EXIT: its subkey and value fields hold the
+ * ChildHiveReference) has none, and no values. The
  * lists lf/lh/li and ri (one level of leaves) are followed; a list or key
  * met twice, a bad cell, a count past the cap: markers in out. NTS_OK even
  * with markers; an error only for memory exhaustion. */
@@ -351,6 +353,9 @@ nts_status nts_registry_hive_for_path(const nts_registry *r, const char *path, s
 nts_status nts_registry_hive_open(nts_registry *r, size_t i, nts_hive **out);
 /* The Registry process's DTB used for user-half bins (0: none). */
 uint64_t nts_registry_bins_dtb(const nts_registry *r);
+/* Read registry memory: kernel addresses, and addresses below the kernel
+ * half in the Registry process (where hive views are). */
+nts_status nts_registry_read(nts_registry *r, uint64_t va, void *buf, size_t n);
 
 /* ---- key control blocks ------------------------------------------------- */
 

@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "commands.h"
+#include "reg_cli.h"
 #include "regs.h"
 #include "timefmt.h"
 
@@ -225,7 +226,7 @@ static int cmd_vertarget(nts_session *s, const char *name, const char *args)
             jw_str(s, suites[i]);
         jw_end_arr(s);
         jw_kstr(s, "build_lab", NULL);
-        jw_kstr(s, "machine_name", NULL);
+        { char mn[256]; jw_kstr(s, "machine_name", session_computer_name(s, mn, sizeof mn) == 0 ? mn : NULL); }
         jw_key(s, "kernel_base");
         if (have_kbase)
             jw_hex(s, kbase);
@@ -251,7 +252,7 @@ static int cmd_vertarget(nts_session *s, const char *name, const char *args)
             out(s, " %s", suites[i]);
         out(s, "\n");
     }
-    out(s, "Machine Name:\n");
+    { char mn[256]; out(s, "Machine Name:%s%s\n", session_computer_name(s, mn, sizeof mn) == 0 ? " " : "", mn); }
     if (have_kbase)
         out(s, "Kernel base = 0x%s ", fmt_ptr(p1, sizeof p1, kbase, bits32));
     out(s, "PsLoadedModuleList = 0x%s\n", fmt_ptr(p2, sizeof p2, in->ps_loaded_module_list, bits32));

@@ -55,5 +55,6 @@ extern const nts_cmd nts_cmds_symbols[];  /* dt, x, ln, lm, !lmi, .sympath, .sym
 extern const nts_cmd nts_cmds_process[];  /* !process, .process, .thread, !thread, k*, !peb, !teb, .trap, MEX */
 extern const nts_cmd nts_cmds_heap[];     /* !heap */
 extern const nts_cmd nts_cmds_leak[];     /* !leak */
+extern const nts_cmd nts_cmds_registry[]; /* !reg, !computername (cmd_reg.c) */
 
 #endif

@@ -25,6 +25,7 @@ static const nts_cmd *const families[] = {
     nts_cmds_process,
     nts_cmds_heap,
     nts_cmds_leak,
+    nts_cmds_registry,
 };
 
 const char *skip_ws(const char *p)

@@ -429,7 +429,9 @@ static int build_kcbs(mk_machine *m, reg_build *rb)
         for (size_t j = 0; j < s->nkeys; j++) {
             if (!s->keys[j].cached)
                 continue;
-            /* Every prefix of the path gets a KCB (parents first). */
+            /* Every prefix of the path gets a KCB (parents first). The KCB's
+             * Flags are the node's without KEY_VOLATILE, as the seed shows
+             * for its volatile key (f=00200000). */
             char path[512];
             snprintf(path, sizeof path, "%s", s->keys[j].path);
             uint64_t parent = p->root_kcb;
@@ -455,7 +457,7 @@ static int build_kcbs(mk_machine *m, reg_build *rb)
                             fixed = seed_kcbs[q].va;
                     const uint8_t *nk = nk_of(rb, i, kk->cell);
                     found = rk_kcb_make(m, &rb->kcbs, leaf ? leaf + 1 : path, full, parent,
-                                        nk ? (uint32_t)(nk[2] | nk[3] << 8) : 0x20, p->cmhive, kk->cell,
+                                        nk ? (uint32_t)(nk[2] | nk[3] << 8) & ~1u : 0x20, p->cmhive, kk->cell,
                                         rk_conv_key(path), (uint32_t)(3 + count_components(path)), nk, fixed);
                 }
                 parent = found;

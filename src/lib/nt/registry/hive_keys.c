@@ -207,6 +207,9 @@ nts_status nts_hive_subkeys(nts_hive *h, const nts_reg_key *key, nts_reg_cells *
     if (!h || !key || !out)
         return nts__fail(NTS_E_INVALID_ARG, "nts_hive_subkeys: NULL argument");
     memset(out, 0, sizeof *out);
+    /* A link node's subkey fields hold its ChildHiveReference. */
+    if (key->flags & REGF_KEY_HIVE_EXIT)
+        return NTS_OK;
     list_walk w = {.h = h, .out = out};
     for (int t = 0; t < 2 && !w.nomem; t++) {
         if (t == 1)

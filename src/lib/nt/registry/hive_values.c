@@ -99,7 +99,8 @@ nts_status nts_hive_values(nts_hive *h, const nts_reg_key *key, nts_reg_cells *o
     if (!h || !key || !out)
         return nts__fail(NTS_E_INVALID_ARG, "nts_hive_values: NULL argument");
     memset(out, 0, sizeof *out);
-    if (key->value_count == 0)
+    /* A link node (KEY_HIVE_EXIT) keeps its ChildHiveReference there. */
+    if (key->value_count == 0 || (key->flags & REGF_KEY_HIVE_EXIT))
         return NTS_OK;
     if (key->value_list == NTS_REG_NIL) {
         MARK(out, NTS_REGP_BAD_CELL, "%u values but no value list", key->value_count);

@@ -253,18 +253,26 @@ nts_status nts_registry_find_kcb(nts_registry *r, const char *path, nts_reg_kcb 
 {
     if (!r || !path || !out)
         return nts__fail(NTS_E_INVALID_ARG, "nts_registry_find_kcb: NULL argument");
+    /* A hive's root has two KCBs of the same path: the master hive's link
+     * node (KEY_HIVE_EXIT) and the hive's own root; the latter is the key. */
+    int found = 0;
     for (size_t i = 0; i < r->count; i++) {
         nts_reg_kcb_list *l;
         if (nts_registry_kcbs(r, i, &l) != NTS_OK)
             continue;
         for (size_t j = 0; j < l->count; j++) {
-            if (nts__reg_name_eq(l->items[j].path, path)) {
-                *out = l->items[j];
+            if (!nts__reg_name_eq(l->items[j].path, path))
+                continue;
+            *out = l->items[j];
+            found = 1;
+            if (!(out->flags & REGF_KEY_HIVE_EXIT)) {
                 nts_reg_kcb_list_free(l);
                 return NTS_OK;
             }
         }
         nts_reg_kcb_list_free(l);
     }
+    if (found)
+        return NTS_OK;
     return nts__fail(NTS_E_NOT_FOUND, "no cached key (KCB) has the path %s", path);
 }

@@ -336,6 +336,19 @@ uint64_t nts_registry_bins_dtb(const nts_registry *r)
     return r ? r->bins_dtb : 0;
 }
 
+nts_status nts_registry_read(nts_registry *r, uint64_t va, void *buf, size_t n)
+{
+    if (!r || !buf)
+        return nts__fail(NTS_E_INVALID_ARG, "nts_registry_read: NULL argument");
+    if (va < 0xffff800000000000ull) {
+        if (!r->uvas)
+            return nts__fail(NTS_E_NOT_PRESENT, "%llx is a user-mode address and no Registry process space is known",
+                             (unsigned long long)va);
+        return nts_vas_read(r->uvas, va, buf, n, NULL);
+    }
+    return nts_vas_read(r->kvas, va, buf, n, NULL);
+}
+
 nts_status nts_registry_find_hive(const nts_registry *r, uint64_t cmhive, size_t *index)
 {
     for (size_t i = 0; r && i < r->count; i++)
