@@ -26,9 +26,36 @@
 /* ---- the truth ------------------------------------------------------------ */
 
 typedef struct truth {
-    char **key, **val;
+    char **key, **val; /* sorted by key after truth_load */
     size_t n;
 } truth;
+
+typedef struct tu_pair {
+    char *key, *val;
+} tu_pair;
+
+static int tu_cmp(const void *a, const void *b)
+{
+    return strcmp(((const tu_pair *)a)->key, ((const tu_pair *)b)->key);
+}
+
+/* Sort the pairs so lookups are binary searches (a truth has 100k lines). */
+static void tu_sort(truth *t)
+{
+    tu_pair *p = malloc(t->n * sizeof *p);
+    if (!p)
+        return;
+    for (size_t i = 0; i < t->n; i++) {
+        p[i].key = t->key[i];
+        p[i].val = t->val[i];
+    }
+    qsort(p, t->n, sizeof *p, tu_cmp);
+    for (size_t i = 0; i < t->n; i++) {
+        t->key[i] = p[i].key;
+        t->val[i] = p[i].val;
+    }
+    free(p);
+}
 
 static char *tu_unescape(char *s)
 {
@@ -81,6 +108,7 @@ static inline int truth_load(truth *t, const char *json_path)
     free(line);
     fclose(f);
     unlink(lines);
+    tu_sort(t);
     return 0;
 }
 
@@ -103,9 +131,17 @@ static const char *tget(const truth *t, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(k, sizeof k, fmt, ap);
     va_end(ap);
-    for (size_t i = 0; i < t->n; i++)
-        if (strcmp(t->key[i], k) == 0)
-            return t->val[i];
+    size_t lo = 0, hi = t->n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        int c = strcmp(t->key[mid], k);
+        if (c == 0)
+            return t->val[mid];
+        if (c < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
     return NULL;
 }
 
@@ -128,10 +164,16 @@ static inline int64_t tnum(const truth *t, int64_t dflt, const char *fmt, ...)
 /* The number of keys starting with a prefix (e.g. the variables of an environment). */
 static inline size_t tcount_prefix(const truth *t, const char *prefix)
 {
-    size_t n = 0, l = strlen(prefix);
-    for (size_t i = 0; i < t->n; i++)
-        if (strncmp(t->key[i], prefix, l) == 0)
-            n++;
+    size_t n = 0, l = strlen(prefix), lo = 0, hi = t->n;
+    while (lo < hi) { /* the first key >= prefix */
+        size_t mid = lo + (hi - lo) / 2;
+        if (strcmp(t->key[mid], prefix) < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    for (size_t i = lo; i < t->n && strncmp(t->key[i], prefix, l) == 0; i++)
+        n++;
     return n;
 }
 
@@ -190,6 +232,7 @@ static inline int64_t phys_file_offset(nts_dump *d, uint64_t pa)
 typedef struct patch {
     int64_t off;
     uint8_t bytes[8];
+    uint8_t orig[8]; /* what patch_file found there */
     size_t len;
 } patch;
 
@@ -223,18 +266,32 @@ static inline int patch_unmap(nts_vas *vas, uint64_t va, patch *p)
     return 0;
 }
 
-/* Copy src to dst applying the patches. 0 on success. */
-static inline int write_patched(const char *src, const char *dst, const patch *p, size_t np)
+/* Apply the patches to the file in place, keeping the bytes they replace
+ * (copying a dump of hundreds of MB per variant is far slower). Undo with
+ * unpatch_file. 0 on success. */
+static inline int patch_file(const char *path, patch *p, size_t np)
 {
-    char cmd[9000];
-    snprintf(cmd, sizeof cmd, "cp --sparse=always '%s' '%s'", src, dst);
-    if (system(cmd) != 0)
-        return -1;
-    FILE *f = fopen(dst, "r+b");
+    FILE *f = fopen(path, "r+b");
     if (!f)
         return -1;
     for (size_t i = 0; i < np; i++) {
-        if (fseeko(f, p[i].off, SEEK_SET) != 0 || fwrite(p[i].bytes, 1, p[i].len, f) != p[i].len) {
+        if (fseeko(f, p[i].off, SEEK_SET) != 0 || fread(p[i].orig, 1, p[i].len, f) != p[i].len ||
+            fseeko(f, p[i].off, SEEK_SET) != 0 || fwrite(p[i].bytes, 1, p[i].len, f) != p[i].len) {
+            fclose(f);
+            return -1;
+        }
+    }
+    return fclose(f);
+}
+
+/* Put back what patch_file replaced (in reverse order: patches may overlap). */
+static inline int unpatch_file(const char *path, const patch *p, size_t np)
+{
+    FILE *f = fopen(path, "r+b");
+    if (!f)
+        return -1;
+    for (size_t i = np; i-- > 0;) {
+        if (fseeko(f, p[i].off, SEEK_SET) != 0 || fwrite(p[i].orig, 1, p[i].len, f) != p[i].len) {
             fclose(f);
             return -1;
         }

@@ -231,18 +231,16 @@ static void test_fallbacks(const char *dmp, const truth *t)
     nts_vas *kv;
     CHECK(nts_vas_open_kernel(&kv, d) == NTS_OK);
     uint64_t kdbg = nts_dump_get_info(d)->kd_debugger_data_block;
-    char out[4200];
 
     /* 1. The header does not name KDBG: it is found in the kernel image. */
     patch p[160];
     p[0].off = HDR_KDBG;
     p[0].len = 8;
     memset(p[0].bytes, 0, 8);
-    snprintf(out, sizeof out, "%s/kernel_nokdbgfield.dmp", scratch_dir());
-    CHECK(write_patched(dmp, out, p, 1) == 0);
+    CHECK(patch_file(dmp, p, 1) == 0);
     nts_dump *d2;
     nts_kernel *k;
-    if (nts_dump_open(&d2, out, NULL) == NTS_OK) {
+    if (nts_dump_open(&d2, dmp, NULL) == NTS_OK) {
         CHECK(nts_kernel_open(&k, d2, NULL) == NTS_OK);
         CHECK_EQ_U64(nts_kernel_get_info(k)->kdbg, kdbg);
         CHECK(log_has(k, "found in the kernel image"));
@@ -250,12 +248,13 @@ static void test_fallbacks(const char *dmp, const truth *t)
         nts_kernel_close(k);
         nts_dump_close(d2);
     }
+    CHECK(unpatch_file(dmp, p, 1) == 0);
 
     /* 2. No KDBG anywhere (its tag cleared too): the base comes from the scan
      * back from PsLoadedModuleList, the rest from the header and the layouts. */
     CHECK(patch_at(kv, kdbg + 0x10, 0x21212121, 4, &p[1]) == 0);
-    CHECK(write_patched(dmp, out, p, 2) == 0);
-    if (nts_dump_open(&d2, out, NULL) == NTS_OK) {
+    CHECK(patch_file(dmp, p, 2) == 0);
+    if (nts_dump_open(&d2, dmp, NULL) == NTS_OK) {
         CHECK(nts_kernel_open(&k, d2, NULL) == NTS_OK);
         const nts_kernel_info *ki = nts_kernel_get_info(k);
         CHECK_EQ_U64(ki->kdbg, 0);
@@ -271,6 +270,7 @@ static void test_fallbacks(const char *dmp, const truth *t)
         nts_kernel_close(k);
         nts_dump_close(d2);
     }
+    CHECK(unpatch_file(dmp, p, 2) == 0);
 
     /* 3. KDBG encoded the Windows 8+ way: decoded with the layouts' symbols. */
     nts_kernel *k0;
@@ -294,8 +294,8 @@ static void test_fallbacks(const char *dmp, const truth *t)
         np++;
     }
     CHECK(np == size / 8);
-    CHECK(write_patched(dmp, out, p, np) == 0);
-    if (nts_dump_open(&d2, out, NULL) == NTS_OK) {
+    CHECK(patch_file(dmp, p, np) == 0);
+    if (nts_dump_open(&d2, dmp, NULL) == NTS_OK) {
         CHECK(nts_kernel_open(&k, d2, NULL) == NTS_OK);
         const nts_kernel_info *ki = nts_kernel_get_info(k);
         CHECK(ki->kdbg_encoded);
@@ -306,7 +306,7 @@ static void test_fallbacks(const char *dmp, const truth *t)
         nts_kernel_close(k);
         nts_dump_close(d2);
     }
-    unlink(out);
+    CHECK(unpatch_file(dmp, p, np) == 0);
     nts_vas_close(kv);
     nts_dump_close(d);
 }
@@ -352,10 +352,31 @@ static void test_degraded(const char *dmp, const truth *t)
             CHECK_EQ_U64(p->peb, tnum(t, -1, "processes[%zu].peb", i));
             CHECK_EQ_U64(p->have, NTS_PROC_HAVE_BASIC);
         }
-        /* What needs the layouts says so. */
+        /* Threads: with a running thread in the dump, the heuristics find the
+         * thread list and Cid from it; without one, the call says it cannot. */
         nts_thread_list *tl = NULL;
-        CHECK(nts_process_threads(k, pl->items[0].eprocess, &tl) == NTS_E_UNSUPPORTED);
-        CHECK(tl == NULL);
+        nts_status st = nts_process_threads(k, pl->items[0].eprocess, &tl);
+        if (tget(t, "threads.count")) {
+            CHECK(st == NTS_OK);
+            CHECK(log_has(k, "heuristics: thread list head"));
+            for (size_t i = 0; tl && i < (size_t)tnum(t, 0, "threads.processes.#"); i++) {
+                if ((uint64_t)tnum(t, 0, "threads.processes[%zu].eprocess", i) !=
+                    pl->items[0].eprocess)
+                    continue;
+                CHECK_EQ_U64(tl->count, tnum(t, -1, "threads.processes[%zu].threads.#", i));
+                for (size_t j = 0; j < tl->count; j++) {
+                    CHECK_EQ_U64(tl->items[j].ethread,
+                                 tnum(t, 0, "threads.processes[%zu].threads[%zu].ethread", i, j));
+                    CHECK_EQ_U64(tl->items[j].tid,
+                                 tnum(t, 0, "threads.processes[%zu].threads[%zu].tid", i, j));
+                    CHECK_EQ_U64(tl->items[j].kernel_stack,
+                                 tnum(t, 0, "threads.processes[%zu].threads[%zu].kernel_stack", i, j));
+                }
+            }
+        } else {
+            CHECK(st == NTS_E_UNSUPPORTED);
+        }
+        nts_thread_list_free(tl);
         nts_vas *uv = NULL;
         CHECK(nts_process_vas(k, &pl->items[2], &uv) == NTS_OK);
         nts_peb_info *pb = NULL;
@@ -443,9 +464,9 @@ static void test_builds(void)
     static const struct {
         const char *args, *name;
     } cases[] = {
-        {"--ram 256M --seed 11", "kernel_19041"},
-        {"--ram 256M --seed 12 --build 17763 --bitmap", "kernel_17763"},
-        {"--ram 256M --seed 13 --build 22000", "kernel_22000"},
+        {"--ram 512M --seed 11", "kernel_19041"},
+        {"--ram 512M --seed 12 --build 17763 --bitmap", "kernel_17763"},
+        {"--ram 512M --seed 13 --build 22000", "kernel_22000"},
     };
     for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
         char dmp[4200], json[4300];

@@ -15,8 +15,9 @@
  *   Cid - a pair of pointer-sized fields (UniqueProcess, UniqueThread)
  *     whose first is the process's PID and whose second is a non-zero
  *     multiple of 4, the same offset in every readable thread of the list
- *     with distinct thread ids; with only the known thread readable, the
- *     offset must be the only candidate in it.
+ *     with distinct thread ids - System's threads first, then the known
+ *     thread's process (never the idle process: PID 0 matches any zero);
+ *     with a single readable thread, the offset must be its only candidate.
  * Everything found or not found is logged.
  */
 #include <inttypes.h>
@@ -102,61 +103,91 @@ static int cid_at(nts_kernel *k, uint64_t th, size_t off, uint64_t pid, uint64_t
     return t && (t & 3) == 0 && t < (1ull << 32);
 }
 
-static void find_cid(nts_kernel *k, uint64_t thread, uint64_t proc, const uint8_t *tb, size_t tn)
+/* The offset of Cid in the threads of proc (its list must be known): the
+ * first thread's (pid, tid) pairs, kept if every other readable thread of
+ * the list has the PID there and a thread id of its own. 1 if found. */
+static int cid_in(nts_kernel *k, uint64_t proc, uint64_t thread, size_t *found, int *verified)
 {
     nts__off *o = &k->off;
     uint64_t pid;
-    if (!nts__has(o->ep.pid) || nts_vas_read_u64(k->vas, proc + o->ep.pid.off, &pid) != NTS_OK)
-        return;
+    if (!nts__has(o->ep.pid) || nts_vas_read_u64(k->vas, proc + o->ep.pid.off, &pid) != NTS_OK ||
+        pid == 0)
+        return 0; /* the idle process's PID 0 matches any zero field */
     uint64_t threads[CID_CHECK_THREADS];
     cid_ctx c = {k, threads, 0};
     nts_walk w;
     if (nts__has(o->ep.thread_head))
-        nts__walk_list(k, k->vas, proc + o->ep.thread_head.off, CID_CHECK_THREADS, collect, &c, &w);
-    size_t candidates = 0, chosen = 0;
-    int verified = 0;
-    for (size_t off = 0; off + 16 <= tn; off += 8) {
-        if (rd_u64(tb + off) != pid)
-            continue;
+        nts__walk_list(k, k->vas, proc + o->ep.thread_head.off, CID_CHECK_THREADS, collect, &c,
+                       &w);
+    else if (thread)
+        threads[c.n++] = thread; /* no list: the known thread alone */
+    if (c.n == 0)
+        return 0;
+    uint8_t *tb = malloc(o->th.size);
+    if (!tb)
+        return 0;
+    size_t tn = 0, candidates = 0, first = 0;
+    nts__read_obj(k->vas, threads[0], tb, o->th.size, &tn);
+    int ok = 0;
+    for (size_t off = 0; off + 16 <= tn && !ok; off += 8) {
         uint64_t tid0 = rd_u64(tb + off + 8);
-        if (!tid0 || (tid0 & 3) || tid0 >= (1ull << 32))
+        if (rd_u64(tb + off) != pid || !tid0 || (tid0 & 3) || tid0 >= (1ull << 32))
             continue;
-        candidates++;
-        /* Every other readable thread of the list agrees, with its own tid. */
+        if (candidates++ == 0)
+            first = off;
         size_t agree = 0, readable = 0;
         uint64_t tids[CID_CHECK_THREADS];
         int distinct = 1;
-        for (size_t i = 0; i < c.n; i++) {
+        for (size_t i = 1; i < c.n; i++) {
             uint64_t tid, probe;
-            if (threads[i] == thread || nts_vas_read_u64(k->vas, threads[i] + off, &probe) != NTS_OK)
+            if (nts_vas_read_u64(k->vas, threads[i] + off, &probe) != NTS_OK)
                 continue;
             readable++;
-            if (cid_at(k, threads[i], off, pid, &tid)) {
-                int dup = tid == tid0;
-                for (size_t j = 0; j < agree; j++)
-                    dup |= tids[j] == tid;
-                if (dup)
-                    distinct = 0;
-                tids[agree++] = tid;
-            }
+            if (!cid_at(k, threads[i], off, pid, &tid))
+                continue;
+            int dup = tid == tid0;
+            for (size_t j = 0; j < agree; j++)
+                dup |= tids[j] == tid;
+            distinct &= !dup;
+            tids[agree++] = tid;
         }
         if (readable && agree == readable && distinct) {
-            chosen = off;
-            verified = 1;
-            break;
+            *found = off;
+            *verified = 1;
+            ok = 1;
         }
-        if (candidates == 1)
-            chosen = off;
     }
-    if (verified || candidates == 1) {
-        o->th.cid_pid = nts__fld_at((uint32_t)chosen, 8);
-        o->th.cid_tid = nts__fld_at((uint32_t)chosen + 8, 8);
-        nts__klog(k, "heuristics: Cid at ETHREAD+0x%zx (%s)", chosen,
+    free(tb);
+    if (!ok && candidates == 1) {
+        *found = first;
+        *verified = 0;
+        ok = 1;
+    }
+    return ok;
+}
+
+static void find_cid(nts_kernel *k, uint64_t known_proc, uint64_t known_thread)
+{
+    nts__off *o = &k->off;
+    /* System's threads first (PID 4, many threads), then the known process's. */
+    uint64_t procs[2] = {0, known_proc}, first;
+    if (nts__has(o->ep.thread_head) && nts__has(o->ep.links) && k->info.ps_active_process_head &&
+        nts_vas_read_u64(k->vas, k->info.ps_active_process_head, &first) == NTS_OK)
+        procs[0] = first - o->ep.links.off;
+    for (int i = 0; i < 2; i++) {
+        size_t off;
+        int verified;
+        if (!procs[i] || !cid_in(k, procs[i], i ? known_thread : 0, &off, &verified))
+            continue;
+        o->th.cid_pid = nts__fld_at((uint32_t)off, 8);
+        o->th.cid_tid = nts__fld_at((uint32_t)off + 8, 8);
+        nts__klog(k, "heuristics: Cid at ETHREAD+0x%zx (%s)", off,
                   verified ? "the PID and distinct thread ids in every readable thread of the list"
-                           : "the only PID/thread-id pair in the known thread; not cross-checked");
-    } else {
-        nts__klog(k, "heuristics: Cid not found (%zu candidates in the known thread)", candidates);
+                           : "the only PID/thread-id pair in the process's one readable thread; "
+                             "not cross-checked");
+        return;
     }
+    nts__klog(k, "heuristics: Cid not found");
 }
 
 void nts__heuristics_threads(nts_kernel *k)
@@ -178,7 +209,7 @@ void nts__heuristics_threads(nts_kernel *k)
     if (!nts__has(o->ep.thread_head) && !find_list(k, thread, proc, tb, tn))
         nts__klog(k, "heuristics: no thread list found from thread %016" PRIx64, thread);
     if (!nts__has(o->th.cid_pid))
-        find_cid(k, thread, proc, tb, tn);
+        find_cid(k, proc, thread);
     free(tb);
     o->have_threads = nts__has(o->ep.thread_head) && nts__has(o->th.list_entry) && o->th.size;
 }
