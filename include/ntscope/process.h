@@ -184,8 +184,9 @@ typedef struct nts_thread_info {
     uint32_t context_switches;  /* Tcb.ContextSwitches */
     uint32_t ideal_processor;   /* Tcb.IdealProcessor */
     uint32_t next_processor;    /* Tcb.NextProcessor: where it runs or will run */
-    uint64_t affinity;          /* Tcb.Affinity.Mask */
-    uint16_t affinity_group;    /* Tcb.Affinity.Group */
+    uint64_t affinity;          /* Tcb.Affinity.Mask (Windows 11: the _KAFFINITY_EX it points to,
+                                   the primary group's word) */
+    uint16_t affinity_group;    /* Tcb.Affinity.Group (Windows 11: AffinityPrimaryGroup) */
     int8_t previous_mode;       /* Tcb.PreviousMode */
     int terminated;             /* ETHREAD.Terminated (CrossThreadFlags bit) */
     uint32_t exit_status;       /* ExitStatus */

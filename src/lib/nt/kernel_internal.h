@@ -79,6 +79,8 @@ typedef struct nts__th_off {       /* _ETHREAD (with its Tcb) */
     nts__fld state, wait_reason, wait_mode, alertable, wait_time;
     nts__fld priority, base_priority, priority_decrement, io_priority, page_priority;
     nts__fld context_switches, ideal_processor, next_processor, affinity_mask, affinity_group;
+    nts__fld affinity_ptr;         /* Windows 11: Tcb.Affinity is a pointer to a _KAFFINITY_EX */
+    uint32_t kaffinity_bitmap;     /* _KAFFINITY_EX.Bitmap */
     nts__fld previous_mode, terminated, exit_status;
     nts__fld initial_stack, kernel_stack, stack_base, stack_limit, trap_frame, stack_resident;
     nts__fld user_time, kernel_time, create_time, exit_time;

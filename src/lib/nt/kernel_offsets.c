@@ -190,7 +190,15 @@ void nts__offsets_from_typedb(nts_kernel *k)
     t->next_processor = fld_any(db, "_ETHREAD.Tcb.NextProcessorNumber", "_ETHREAD.Tcb.NextProcessor",
                                 NULL);
     t->affinity_mask = fld(db, "_ETHREAD.Tcb.Affinity.Mask");
-    t->affinity_group = fld(db, "_ETHREAD.Tcb.Affinity.Group");
+    t->affinity_group = fld_any(db, "_ETHREAD.Tcb.Affinity.Group", "_ETHREAD.Tcb.AffinityPrimaryGroup",
+                                NULL);
+    if (!nts__has(t->affinity_mask)) {
+        nts__fld bm = fld(db, "_KAFFINITY_EX.Bitmap");
+        if (nts__has(bm)) {
+            t->affinity_ptr = fld(db, "_ETHREAD.Tcb.Affinity");
+            t->kaffinity_bitmap = bm.off;
+        }
+    }
     t->previous_mode = fld(db, "_ETHREAD.Tcb.PreviousMode");
     t->terminated = fld(db, "_ETHREAD.Terminated");
     t->exit_status = fld(db, "_ETHREAD.ExitStatus");

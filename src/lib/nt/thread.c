@@ -145,6 +145,9 @@ nts_status nts_thread_read(nts_kernel *k, uint64_t va, nts_thread_info *t)
         t->win32_start_address = nts__getv(b, n, o->win32start);
         t->have |= NTS_THREAD_HAVE_START;
     }
+    uint64_t aff = nts__getv(b, n, o->affinity_ptr);
+    if (aff && t->affinity_group < 64)
+        nts_vas_read_u64(k->vas, aff + o->kaffinity_bitmap + 8ull * t->affinity_group, &t->affinity);
     t->wait_block_list = nts__getv(b, n, o->wait_block_list);
     uint32_t wbc = (uint32_t)nts__getv(b, n, o->wait_block_count);
     free(b);
