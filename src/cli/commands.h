@@ -57,4 +57,9 @@ extern const nts_cmd nts_cmds_heap[];     /* !heap */
 extern const nts_cmd nts_cmds_leak[];     /* !leak */
 extern const nts_cmd nts_cmds_registry[]; /* !reg, !computername (cmd_reg.c) */
 
+extern const nts_cmd nts_cmds_vm[];       /* !vm */
+extern const nts_cmd nts_cmds_memusage[]; /* !memusage */
+extern const nts_cmd nts_cmds_pool[];     /* !pool, !poolused, !poolfind */
+extern const nts_cmd nts_cmds_cpuinfo[];  /* !cpuinfo */
+extern const nts_cmd nts_cmds_sysinfo[];  /* !sysinfo machineid|smbios (cpuinfo: the registry's) */
 #endif

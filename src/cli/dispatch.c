@@ -26,6 +26,11 @@ static const nts_cmd *const families[] = {
     nts_cmds_heap,
     nts_cmds_leak,
     nts_cmds_registry,
+    nts_cmds_vm,
+    nts_cmds_memusage,
+    nts_cmds_pool,
+    nts_cmds_cpuinfo,
+    nts_cmds_sysinfo,
 };
 
 const char *skip_ws(const char *p)

@@ -17,6 +17,7 @@
 #include <time.h>
 
 #include "mk.h"
+#include "mm.h"
 
 static void usage(FILE *fp)
 {
@@ -84,6 +85,15 @@ static const feature features[] = {
     {"registry", mk_registry_build},
     {"heaps", mk_heaps_build},
     {"kernel late data", mk_kdbg_fill_late},
+    /* Machine facts and memory state (mm.h): last, as the pool census and the
+       PFN database must see every page and block the modules above made. */
+    {"SMBIOS table", mk_smbios_build},
+    {"processors", mk_prcb_build},
+    {"memory manager state", mk_mm_state_build},
+    {"sections", mk_sections_build},
+    {"pool", mk_pool_build},
+    {"PFN database", mk_pfn_build},
+    {"memory counters", mk_mm_counters},
 };
 
 int main(int argc, char **argv)
