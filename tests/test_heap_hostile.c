@@ -5,6 +5,8 @@
  * text), stay bounded, go on where it can (the blocks after a bad header are
  * still found) and never crash (run this test under ASan: make asan).
  *
+ * The dump is patched in place and restored after each variant.
+ *
  *   bad checksum, size zero, previous size mismatch, a page missing in the
  *   middle of a segment, a free list that loops, a segment list entry that
  *   points back at itself, a segment whose LastValidEntry is before its
@@ -89,10 +91,9 @@ static seen walk_variant(const char *src, const char *name, patch *p, size_t np,
 {
     seen s;
     memset(&s, 0, sizeof s);
-    char dst[4200];
-    snprintf(dst, sizeof dst, "%s/%s.dmp", scratch_dir(), name);
-    if (write_patched(src, dst, p, np) != 0) {
-        CHECK(!"patched copy");
+    const char *dst = src;
+    if (patch_file(dst, p, np) != 0) {
+        CHECK(!"patched dump");
         return s;
     }
     opened o;
@@ -117,7 +118,7 @@ static seen walk_variant(const char *src, const char *name, patch *p, size_t np,
         CHECK(!"variant open");
     }
     close_proc(&o);
-    unlink(dst);
+    CHECK(unpatch_file(dst, p, np) == 0);
     fprintf(stderr, "  %-22s %6zu blocks %3zu problems: %s\n", name, s.blocks, s.problems, s.text);
     return s;
 }
@@ -236,9 +237,8 @@ int main(void)
     CHECK(l1 != head && l2 != head);
     CHECK(patch_at(v, l2 + f_flink.offset, l1, 8, &p[0]) == 0);
     {
-        char dst[4200];
-        snprintf(dst, sizeof dst, "%s/freeloop.dmp", scratch_dir());
-        CHECK(write_patched(dmp, dst, p, 1) == 0);
+        const char *dst = dmp;
+        CHECK(patch_file(dst, p, 1) == 0);
         opened q;
         memset(&s, 0, sizeof s);
         if (open_proc(dst, d4c->eprocess, &q) == 0) {
@@ -249,7 +249,7 @@ int main(void)
             fprintf(stderr, "  %-22s %6zu entries %3zu problems: %s\n", "free-list-loop", n, s.problems, s.text);
         }
         close_proc(&q);
-        unlink(dst);
+        CHECK(unpatch_file(dst, p, 1) == 0);
     }
 
     /* a segment list entry that points back at itself */
@@ -324,10 +324,10 @@ int main(void)
         victim = nth_busy_backend(&d4c->heaps[0], 80);
         CHECK(victim && header_patch(o.vas, victim->entry, encoding, prev_wrong, 1, &p[0]) == 0);
         close_proc(&o);
-        char dst[4200], cmd[9000], outp[4200];
-        snprintf(dst, sizeof dst, "%s/cli_broken.dmp", scratch_dir());
+        char cmd[9000], outp[4200];
+        const char *dst = dmp;
         snprintf(outp, sizeof outp, "%s/cli_broken.txt", scratch_dir());
-        CHECK(write_patched(dmp, dst, p, 1) == 0);
+        CHECK(patch_file(dst, p, 1) == 0);
         const char *bd = getenv("NTS_BUILD_DIR");
         snprintf(cmd, sizeof cmd,
                  "'%s/ntscope' -c '!heap -a %" PRIx64 " -proc D4C.exe; !heap -s -proc D4C.exe; !heap -stat -h 0 "
@@ -345,7 +345,7 @@ int main(void)
             fclose(f);
         CHECK(saw_error);
         CHECK(saw_table);
-        unlink(dst);
+        CHECK(unpatch_file(dst, p, 1) == 0);
         unlink(outp);
     }
     th_free(&a);

@@ -548,6 +548,11 @@ static int heap_summary(nts_session *s, heapcli *h, const char *arg)
         out(s, "-------------------------------------------------------------------------------------\n");
     }
     int seg_heaps = 0;
+    for (size_t i = 0; i < n; i++) {
+        nts_heap_type ty;
+        if (nts_heap_type_of(h->hc, sel[i], &ty) == NTS_OK && ty == NTS_HEAP_SEGMENT)
+            seg_heaps++;
+    }
     for (int pass = 0; pass < 2; pass++) {
         if (pass == 1 && seg_heaps && !single && !s->json) {
             out(s, "-------------------------------------------------------------------------------------\n");
@@ -565,7 +570,6 @@ static int heap_summary(nts_session *s, heapcli *h, const char *arg)
                 continue;
             if ((hi.type == NTS_HEAP_SEGMENT) != (pass == 1))
                 continue;
-            seg_heaps += hi.type == NTS_HEAP_SEGMENT;
             sum_state st;
             memset(&st, 0, sizeof st);
             st.h = h;
