@@ -99,8 +99,8 @@ nts_status nts__hive_cell(nts_hive *h, uint32_t index, hive_cell *c)
     memset(c, 0, offsetof(hive_cell, inl));
     c->index = index;
     hive_block b;
-    uint64_t cell_addr;
-    int32_t size;
+    uint64_t cell_addr = 0;
+    int32_t size = 0;
     nts_status st = locate(h, index, &b, &cell_addr, &size);
     if (st != NTS_OK)
         return st;
@@ -148,8 +148,8 @@ nts_status nts_hive_cell_info(nts_hive *h, uint32_t index, nts_reg_cell_info *ou
     out->offset = REGF_CELL_OFFSET(index);
     out->map = h->info.map[out->type];
     hive_block b;
-    uint64_t cell_addr;
-    int32_t size;
+    uint64_t cell_addr = 0;
+    int32_t size = 0;
     nts_status st = locate(h, index, &b, &cell_addr, &size);
     if (st == NTS_OK || b.bin_addr) {
         out->map_table = b.map_table;
