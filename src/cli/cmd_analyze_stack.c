@@ -9,8 +9,9 @@
  *     processor;
  *   - STACK_TEXT: that thread's stack as kb prints it without frame numbers,
  *     from the exception's context when !analyze read one (0x7E: Arg4), else
- *     from the dump's context; user-mode frames only when the crashing
- *     thread's process is the implicit one (as for k);
+ *     from the dump's context, in the crashing thread's process context
+ *     (user-mode frames with that process's modules), whatever .thread and
+ *     .process set, as !analyze does;
  *   - SYMBOL_NAME / MODULE_NAME / IMAGE_NAME: the "followup" frame: the first
  *     frame outside nt and hal; if every frame is in them, the first that is
  *     not a bug check routine (nt!KeBugCheck*, nt!KiBugCheck*); written as
@@ -128,7 +129,9 @@ static void gather(nts_session *s, const nts_context_x64 *ctx, uint64_t ctx_addr
 {
     memset(r, 0, sizeof *r);
     r->os_name = os_name(s);
-    uint64_t thread = s->kernel ? ntctx_thread(s) : 0, process = 0;
+    uint64_t thread = 0, process = 0; /* the thread on the crashing processor, whatever .thread set */
+    if (s->kernel && nts_kernel_crash_thread(s->kernel, NULL, &thread) != NTS_OK)
+        thread = 0;
     if (thread) {
         nts_thread_info t;
         nts_thread_read(s->kernel, thread, &t);
@@ -142,7 +145,7 @@ static void gather(nts_session *s, const nts_context_x64 *ctx, uint64_t ctx_addr
     nts_context_x64 start = ctx ? *ctx : s->info->context;
     if (s->info->machine_image_type != NTS_MACHINE_AMD64)
         return;
-    uint64_t user = s->kernel ? ntctx_user_process_for(s, ntctx_thread_process(s, thread)) : 0;
+    uint64_t user = s->kernel ? ntctx_thread_process(s, thread) : 0; /* !analyze takes the thread's context */
     if (stack_walk(s, user, &start, 0, &r->stack) == 0 && r->stack.count) {
         r->have_stack = 1;
         followup(s, r);

@@ -96,15 +96,28 @@ static int read_field(nts_session *s, uint64_t addr, const char *path, uint64_t 
     return 0;
 }
 
+/* The processor a running thread runs on: the one whose KPRCB.CurrentThread it is,
+ * else its Tcb.NextProcessor. */
+static uint32_t running_on(nts_session *s, const nts_thread_info *t)
+{
+    const nts_kernel_info *ki = s->kernel ? nts_kernel_get_info(s->kernel) : NULL;
+    for (uint32_t c = 0; ki && c < ki->number_processors && c < 4096; c++) {
+        nts_prcb_info pr;
+        if (nts_kernel_prcb(s->kernel, c, &pr) == NTS_OK && pr.current_thread == t->ethread)
+            return pr.number;
+    }
+    return t->next_processor;
+}
+
 /* "WAIT: (UserRequest) UserMode Non-Alertable", "RUNNING on processor 0" ... */
-static void state_text(const nts_thread_info *t, char *buf, size_t n)
+static void state_text(nts_session *s, const nts_thread_info *t, char *buf, size_t n)
 {
     switch (t->state) {
     case NTS_THREAD_WAITING:
         snprintf(buf, n, "WAIT: (%s) %s %s", t->wait_reason_name && *t->wait_reason_name ? t->wait_reason_name : "Unknown",
                  t->wait_mode ? "UserMode" : "KernelMode", t->alertable ? "Alertable" : "Non-Alertable");
         break;
-    case NTS_THREAD_RUNNING: snprintf(buf, n, "RUNNING on processor %x", t->next_processor); break;
+    case NTS_THREAD_RUNNING: snprintf(buf, n, "RUNNING on processor %x", running_on(s, t)); break;
     case NTS_THREAD_READY: snprintf(buf, n, "READY on processor %x", t->next_processor); break;
     case NTS_THREAD_STANDBY: snprintf(buf, n, "STANDBY"); break;
     case NTS_THREAD_TERMINATED: snprintf(buf, n, "TERMINATED"); break;
@@ -134,7 +147,7 @@ void thread_print(nts_session *s, const nts_thread_info *t, const nts_process_in
             t->problem[0] ? ": " : "", t->problem);
         return;
     }
-    state_text(t, st, sizeof st);
+    state_text(s, t, st, sizeof st);
     out(s, "%*sTHREAD %016llx  Cid %04llx.%04llx  Teb: %016llx Win32Thread: %016llx %s\n", in, "",
         (unsigned long long)t->ethread, (unsigned long long)t->pid, (unsigned long long)t->tid,
         (unsigned long long)t->teb, (unsigned long long)t->win32_thread, st);
@@ -245,6 +258,8 @@ void thread_json(nts_session *s, const nts_thread_info *t, unsigned flags)
         jw_kstr(s, "wait_mode", t->wait_mode ? "UserMode" : "KernelMode");
         jw_kbool(s, "alertable", t->alertable);
         jw_ku64(s, "next_processor", t->next_processor);
+        if (t->state == NTS_THREAD_RUNNING)
+            jw_ku64(s, "running_on", running_on(s, t));
         jw_key(s, "wait_objects");
         jw_begin_arr(s);
         for (size_t i = 0; i < t->wait_object_count; i++) {
