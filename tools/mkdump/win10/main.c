@@ -19,6 +19,8 @@
 #include "mk.h"
 #include "mm.h"
 
+int mk_threads_build(mk_machine *m); /* threads.c (stacks.c, teb.c): threads, TEBs, stacks, KPRCB threads */
+
 static void usage(FILE *fp)
 {
     fprintf(fp,
@@ -84,6 +86,7 @@ typedef struct feature {
 static const feature features[] = {
     {"registry", mk_registry_build},
     {"heaps", mk_heaps_build},
+    {"threads and stacks", mk_threads_build},
     {"kernel late data", mk_kdbg_fill_late},
     /* Machine facts and memory state (mm.h): last, as the pool census and the
        PFN database must see every page and block the modules above made. */
