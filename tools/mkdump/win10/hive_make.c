@@ -464,16 +464,18 @@ uint32_t hm_vol_nk(hm_vol *v, uint32_t at, const char *name, uint32_t parent, ui
     return c;
 }
 
-uint32_t hm_vol_li(hm_vol *v, const uint32_t *cells, uint16_t n)
+uint32_t hm_vol_lh(hm_vol *v, const uint32_t *cells, const uint32_t *hashes, uint16_t n)
 {
-    uint32_t c = hm_vol_cell(v, 0, 4u + 4u * n);
+    uint32_t c = hm_vol_cell(v, 0, 4u + 8u * n);
     if (c == RK_NIL)
         return c;
     uint8_t *p = v->bin + c + 4;
-    memcpy(p, "li", 2);
+    memcpy(p, "lh", 2);
     mk_put16(p + 2, n);
-    for (uint16_t i = 0; i < n; i++)
-        mk_put32(p + 4 + 4 * i, cells[i]);
+    for (uint16_t i = 0; i < n; i++) {
+        mk_put32(p + 4 + 8 * i, cells[i]);
+        mk_put32(p + 8 + 8 * i, hashes[i]);
+    }
     return c;
 }
 

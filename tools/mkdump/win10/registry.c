@@ -346,8 +346,8 @@ static int software_volatile(mk_machine *m, reg_build *rb)
     if (!pnk || hm_vol_init(&rb->vol, 0xa000) != 0)
         return mk_fail(m, "registry: SOFTWARE has no %s", VOLATILE_KEY_PARENT);
     uint32_t c = hm_vol_nk(&rb->vol, VOLATILE_KEY_CELL, VOLATILE_KEY_NAME, parent, m->system_time);
-    uint32_t cells[1] = {0x80000000u | c};
-    uint32_t li = hm_vol_li(&rb->vol, cells, 1);
+    uint32_t cells[1] = {0x80000000u | c}, hashes[1] = {rk_conv_key(VOLATILE_KEY_NAME)};
+    uint32_t li = hm_vol_lh(&rb->vol, cells, hashes, 1);
     hm_vol_finish(&rb->vol);
     if (c == 0xffffffffu || li == 0xffffffffu)
         return mk_fail(m, "registry: the volatile bin is too small");

@@ -90,8 +90,9 @@ int hm_vol_init(hm_vol *v, uint32_t size);
 uint32_t hm_vol_cell(hm_vol *v, uint32_t at, uint32_t data_len);
 /* A volatile key node (flags KEY_VOLATILE|KEY_COMP_NAME) named name. */
 uint32_t hm_vol_nk(hm_vol *v, uint32_t at, const char *name, uint32_t parent, uint64_t last_write);
-/* An li list of cells. */
-uint32_t hm_vol_li(hm_vol *v, const uint32_t *cells, uint16_t n);
+/* An lh list (the leaf Windows writes since format 1.5): cells and the
+ * hashes of their names (h = 37*h + upcase(c)). */
+uint32_t hm_vol_lh(hm_vol *v, const uint32_t *cells, const uint32_t *hashes, uint16_t n);
 /* Close: the tail becomes a free cell. */
 void hm_vol_finish(hm_vol *v);
 
