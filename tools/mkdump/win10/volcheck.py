@@ -8,7 +8,8 @@ compare every answer with the ground truth beside the dump (DUMP.json).
 VOL3_TREE is a checkout of volatilityfoundation/volatility3 (vol.py inside),
 ISF_DIR a Volatility symbol folder (../shared/data/isf). Default plugins:
 windows.info windows.pslist windows.psscan windows.dlllist windows.envars
-windows.cmdline windows.modules windows.modscan. Prints one line per plugin
+windows.cmdline windows.modules windows.modscan windows.threads windows.thrdscan
+windows.orphan_kernel_threads. Prints one line per plugin
 and the disagreements; exit status 1 if any. Volatility is an oracle here,
 not a dependency: nothing in the build runs this script.
 """
@@ -81,6 +82,10 @@ def check_pslist(c, rows, t, name):
         sess = {r["PID"]: r["SessionId"] for r in rows}
         for p in t["processes"]:
             c.eq(f'{name} SessionId of {p["pid"]}', sess.get(p["pid"]), p["session"] if p["session"] >= 0 else None)
+    if "threads" in t and name == "windows.pslist":
+        counts = {r["PID"]: r["Threads"] for r in rows}
+        for p in t["threads"]["processes"]:
+            c.eq(f'{name} Threads of {p["pid"]} {p["name"]}', counts.get(p["pid"]), p["active_threads"])
 
 
 def check_dlllist(c, rows, t):
@@ -116,6 +121,34 @@ def check_modules(c, rows, t, name):
     c.eq(f"{name} modules", got, want)
 
 
+def vol_time(v):
+    if v is None:
+        return None
+    return datetime.datetime.fromisoformat(v).replace(microsecond=0)
+
+
+def check_threads(c, rows, t, name):
+    """windows.threads walks each process's ThreadListHead (list order);
+    windows.thrdscan scans for 'Thre' pool blocks with a Thread object
+    header (every thread object: not the idle threads, which have none)."""
+    got = [(r["Offset"] & MASK48, r["PID"], r["TID"], r["StartAddress"] & MASK48, vol_time(r["CreateTime"]),
+            r["ExitTime"]) for r in rows]
+    want = []
+    for p in t["threads"]["processes"]:
+        for th in p["threads"]:
+            want.append((h(th["ethread"]) & MASK48, th["pid"], th["tid"], h(th["start_address"]) & MASK48,
+                         filetime(h(th["create_time"])).replace(microsecond=0), None))
+    if name == "windows.thrdscan":
+        got, want = sorted(got), sorted(want)
+        c.eq("thread objects", len(want), t["threads"]["objects"])
+    c.eq(f"{name} threads (offset, pid, tid, start, create, exit)", got, want)
+
+
+def check_orphans(c, rows, t):
+    """System threads whose start address is in no kernel module: none."""
+    c.eq("orphan kernel threads", [(r.get("Offset"), r.get("TID")) for r in rows], [])
+
+
 CHECKS = {
     "windows.info": check_info,
     "windows.pslist": lambda c, r, t: check_pslist(c, r, t, "windows.pslist"),
@@ -125,6 +158,9 @@ CHECKS = {
     "windows.cmdline": check_cmdline,
     "windows.modules": lambda c, r, t: check_modules(c, r, t, "windows.modules"),
     "windows.modscan": lambda c, r, t: check_modules(c, r, t, "windows.modscan"),
+    "windows.threads": lambda c, r, t: check_threads(c, r, t, "windows.threads"),
+    "windows.thrdscan": lambda c, r, t: check_threads(c, r, t, "windows.thrdscan"),
+    "windows.orphan_kernel_threads": check_orphans,
 }
 
 
