@@ -12,7 +12,7 @@ DEMO_DIR    ?= $(BUILD)/demo
 DEMO        ?= $(DEMO_DIR)/demo.dmp
 # The main job of the walkthrough (../shared/seed), as far as ntscope answers it today.
 # The demo dump is ntscope-mkdump's seed scenario: the seed's machine, sparse, 16 GB.
-DEMO_CMDS   ?= !analyze -v; vertarget; r; !pte @rip; db @rsp L40
+DEMO_CMDS   ?= !analyze -v; vertarget; !sysinfo cpuinfo; !sysinfo machineid; !reg hivelist; !vm; !memusage 8; !process 0 0 D4C.exe; .process /r /p ffffcb0c950ea0c0; !peb; !heap; !leak
 
 .PHONY: all build run demo test install asan minimal fuzz bench clean
 
