@@ -7,7 +7,8 @@
  *     small sizes, free holes, segments that grow) and one or two more NT
  *     heaps on PEB.ProcessHeaps; explorer.exe gets a virtual block; the first
  *     csrss.exe's process heap is a segment heap (VS, LFH and large blocks);
- *   - D4C.exe: --leak-blocks N (default 3000) blocks of 0x1000 bytes, each
+ *   - D4C.exe: --leak-blocks N (default 3000) blocks of --leak-size bytes
+ *     (default 0x1000), each
  *     starting with "==> Allocated addr: 0x<its address>\n" as the seed's
  *     dump shows; with --scenario seed its process heap has the seed's
  *     segments (1244e6d0000..1244e7cf000 with 0xef000 committed, ...). A
@@ -213,13 +214,38 @@ static int write_contents(mk_machine *m, hk_proc *hp)
     return m->failed ? -1 : 0;
 }
 
-/* Reachability from the roots (edges from -1), through block edges. */
+/* Reachability from the roots (edges from -1), through block edges
+ * (adjacency lists by source block: linear in blocks + edges). */
 static void reach(hk_proc *hp)
 {
-    long *work = malloc((hp->n ? hp->n : 1) * sizeof *work);
+    size_t n = hp->n ? hp->n : 1;
+    long *work = malloc(n * sizeof *work);
+    size_t *first = calloc(n + 1, sizeof *first);
+    long *to = malloc((hp->ne ? hp->ne : 1) * sizeof *to);
     size_t nw = 0;
-    if (!work)
+    if (!work || !first || !to) {
+        free(work);
+        free(first);
+        free(to);
         return;
+    }
+    for (size_t i = 0; i < hp->ne; i++)
+        if (hp->e[i].from >= 0)
+            first[hp->e[i].from + 1]++;
+    for (size_t i = 0; i < hp->n; i++)
+        first[i + 1] += first[i];
+    size_t *fill = calloc(n, sizeof *fill);
+    if (!fill) {
+        free(work);
+        free(first);
+        free(to);
+        return;
+    }
+    for (size_t i = 0; i < hp->ne; i++)
+        if (hp->e[i].from >= 0) {
+            size_t f = (size_t)hp->e[i].from;
+            to[first[f] + fill[f]++] = hp->e[i].to;
+        }
     for (size_t i = 0; i < hp->ne; i++)
         if (hp->e[i].from == -1 && !hp->b[hp->e[i].to].reach) {
             hp->b[hp->e[i].to].reach = 1;
@@ -227,13 +253,16 @@ static void reach(hk_proc *hp)
         }
     while (nw) {
         long b = work[--nw];
-        for (size_t i = 0; i < hp->ne; i++)
-            if (hp->e[i].from == b && !hp->b[hp->e[i].to].reach) {
-                hp->b[hp->e[i].to].reach = 1;
-                work[nw++] = hp->e[i].to;
+        for (size_t k = first[b]; k < first[b + 1]; k++)
+            if (!hp->b[to[k]].reach) {
+                hp->b[to[k]].reach = 1;
+                work[nw++] = to[k];
             }
     }
+    free(fill);
     free(work);
+    free(first);
+    free(to);
 }
 
 /* ---- the truth ---------------------------------------------------------- */
@@ -344,15 +373,15 @@ static int build_process(mk_machine *m, mk_process *p, int seg_heap, mk_json *pr
             memcpy(s.seg_base, sb, sizeof sb);
             memcpy(s.seg_reserve, sr, sizeof sr);
             memcpy(s.seg_commit, sc, sizeof sc);
-            s.next_base = 0x000001244ef60000ull;
-            s.virtual_base = 0x0000012460000000ull;
+            s.next_base = 0x000001244ef60000ull; /* room for 5 GB of segments */
+            s.virtual_base = 0x0000012600000000ull;
         } else if (seed) {
             s.nfixed = 1;
             s.seg_base[0] = base;
             s.seg_reserve[0] = base == 0x000001244e950000ull ? 0xf000 : 0xff000;
             s.seg_commit[0] = base == 0x000001244e950000ull ? 0x3000 : 0x10000;
-            s.next_base = 0x0000012470000000ull + (64ull << 20) * (uint64_t)k;
-            s.virtual_base = 0x0000012480000000ull + (64ull << 20) * (uint64_t)k;
+            s.next_base = 0x0000012700000000ull + (64ull << 20) * (uint64_t)k;
+            s.virtual_base = 0x0000012800000000ull + (64ull << 20) * (uint64_t)k;
         }
         hk_nt_heap *h = nt[k] = hk_nt_create(m, &hp, &s);
         if (!h)
@@ -362,10 +391,11 @@ static int build_process(mk_machine *m, mk_process *p, int seg_heap, mk_json *pr
             if (!strcmp(p->name, "explorer.exe"))
                 push(&busy, hk_nt_alloc(h, 0x110000 + (uint32_t)mk_rand_range(m, 0, 0x800), 1, 0));
             if (d4c) {
+                uint32_t leak_request = m->opt.leak_size ? m->opt.leak_size : LEAK_REQUEST;
                 uint32_t nleak = m->opt.leak_blocks ? m->opt.leak_blocks : 3000;
                 leak.table = hk_nt_alloc(h, (nleak / 4 + 1) * 8 + 16, 1, HK_BACKEND + 100);
                 for (uint32_t i = 0; i < nleak && !m->failed; i++) {
-                    push(&leak.leaks, hk_nt_alloc(h, LEAK_REQUEST, 1, HK_BACKEND + 100));
+                    push(&leak.leaks, hk_nt_alloc(h, leak_request, 1, HK_BACKEND + 100));
                     if (mk_rand_range(m, 0, 16) == 0)
                         mix(m, h, 1, &busy);
                 }
@@ -437,7 +467,7 @@ static int build_process(mk_machine *m, mk_process *p, int seg_heap, mk_json *pr
     if (d4c && leak.leaks.n) {
         mk_json *lo = mk_json_obj(po, "leak");
         mk_json_num(lo, "blocks", (int64_t)leak.leaks.n);
-        mk_json_hex(lo, "request", LEAK_REQUEST);
+        mk_json_hex(lo, "request", m->opt.leak_size ? m->opt.leak_size : LEAK_REQUEST);
         mk_json_str(lo, "text", "==> Allocated addr: 0x");
         mk_json_hex(lo, "table", hp.b[leak.table].user);
         mk_json_hex(lo, "data_page", data_page);

@@ -21,7 +21,7 @@
 
 #define HK_MAX_SEGS 64
 #define HK_MAX_BUCKETS 64
-#define HK_MAX_SUBSEGS 1024
+#define HK_MAX_SUBSEGS 65536
 #define HK_HINTS 128u
 
 typedef struct hk_seg {
@@ -53,7 +53,7 @@ struct hk_nt_heap {
     hk_nt_spec spec;
     dw_as *as;
     uint64_t encoding;      /* the 8 bytes headers are XOR'ed with */
-    uint64_t lfh_key, lfh_heap, lfh_next;
+    uint64_t lfh_key, lfh_heap, lfh_next, lfh_end;
     hk_seg seg[HK_MAX_SEGS];
     int nseg;
     hk_bucket bk[HK_MAX_BUCKETS];
@@ -225,12 +225,16 @@ static long lfh_alloc(hk_nt_heap *h, uint32_t request, int busy)
         bk->ud = cb->user;
         bk->count = count;
         bk->next = 0;
-        if (!h->lfh_heap) {
-            h->lfh_heap = h->spec.virtual_base;
+        if (!h->lfh_heap || h->lfh_next + 0x40 > h->lfh_end) {
+            /* the front end (_LFH_HEAP) and its subsegment zones: 64 KB regions */
+            uint64_t zone = h->spec.virtual_base;
             h->spec.virtual_base += 0x10000;
-            if (mk_uva_map(h->m, h->hp->p, h->lfh_heap, 0x10000, DW_PAGE_USER_RW) != 0)
+            if (mk_uva_map(h->m, h->hp->p, zone, 0x10000, DW_PAGE_USER_RW) != 0)
                 return -1;
-            h->lfh_next = h->lfh_heap + 0x1000;
+            if (!h->lfh_heap)
+                h->lfh_heap = zone;
+            h->lfh_next = zone + 0x1000;
+            h->lfh_end = zone + 0x10000;
         }
         bk->subseg = h->lfh_next;
         h->lfh_next += 0x40;
@@ -286,8 +290,8 @@ long hk_nt_alloc(hk_nt_heap *h, uint32_t request, int busy, int where)
         else
             where = HK_BACKEND + 100;
     }
-    if (where == HK_VIRTUAL_BLOCK)
-        return virtual_alloc(h, request);
+    if (where == HK_VIRTUAL_BLOCK || (busy && request >= 0xfe000))
+        return virtual_alloc(h, request); /* a backend block holds at most 0xffff granules */
     if (where == HK_LFH)
         return lfh_alloc(h, request, busy);
     uint64_t size = rup((uint64_t)request + 8, 16);

@@ -32,6 +32,7 @@ static void usage(FILE *fp)
             "  --processes N              N more svchost.exe processes\n"
             "  --scenario seed|default    seed: objects at the seed walkthrough's own addresses\n"
             "  --leak-blocks N            D4C.exe's leaked heap blocks (default 3000)\n"
+            "  --leak-size BYTES          the size of each leaked block (default 0x1000)\n"
             "  --hive FILE                load a real hive file as \\REGISTRY\\MACHINE\\<NAME> (repeatable)\n"
             "  --isf DIR                  Volatility 3 symbol folder for the types the built-in layouts lack\n"
             "                             (today _MM_SESSION_SPACE: session ids); offsets still come from a type database\n"
@@ -122,7 +123,7 @@ int main(int argc, char **argv)
             o.hives[o.nhives++] = argv[++i];
         } else if (!strcmp(a, "--build") || !strcmp(a, "--seed") || !strcmp(a, "--ram") ||
                    !strcmp(a, "--processes") || !strcmp(a, "--scenario") || !strcmp(a, "--isf") ||
-                   !strcmp(a, "--leak-blocks")) {
+                   !strcmp(a, "--leak-blocks") || !strcmp(a, "--leak-size")) {
             uint64_t n;
             if (!v) {
                 fprintf(stderr, "ntscope-mkdump: %s needs a value\n", a);
@@ -162,6 +163,12 @@ int main(int argc, char **argv)
                     return 2;
                 }
                 o.leak_blocks = (uint32_t)n;
+            } else if (!strcmp(a, "--leak-size")) {
+                if (n < 0x28 || n > 0x100000) {
+                    fprintf(stderr, "ntscope-mkdump: --leak-size %llu: from 0x28 to 0x100000 bytes\n", (unsigned long long)n);
+                    return 2;
+                }
+                o.leak_size = (uint32_t)n;
             } else if (n > 4000) {
                 fprintf(stderr, "ntscope-mkdump: --processes %llu: at most 4000\n", (unsigned long long)n);
                 return 2;

@@ -45,6 +45,7 @@ typedef struct mk_options {
     int scenario_seed;  /* --scenario seed: the seed's own addresses */
     const char *isf_dir;/* --isf DIR: a Volatility symbol folder for types the built-in tables lack */
     uint32_t leak_blocks; /* --leak-blocks N: D4C.exe's leaked heap blocks (0: the default, 3000) */
+    uint32_t leak_size;   /* --leak-size BYTES: each leaked block's size (0: the default, 0x1000) */
     const char *hives[16];/* --hive FILE: real hives loaded as \REGISTRY\MACHINE\<NAME> */
     int nhives;
 } mk_options;
