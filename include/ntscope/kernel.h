@@ -144,7 +144,8 @@ typedef struct nts_kernel_info {
  * Open the kernel of a dump. The dump must outlive the kernel. On failure
  * *out is NULL and the message names what is missing; a kernel whose
  * processes cannot be listed still opens (the log says why): only a dump
- * that is not x64, or memory exhaustion, fails it.
+ * that is not x64, one whose kernel address space cannot be opened (its
+ * DTB outside physical memory), or memory exhaustion fails it.
  */
 nts_status nts_kernel_open(nts_kernel **out, nts_dump *dump, const nts_kernel_opts *opts);
 void nts_kernel_close(nts_kernel *k);
