@@ -170,10 +170,7 @@ static void check_context(nts_kernel *k, uint64_t ethread, const truth *t, const
         CHECK_EQ_U64(src, NTS_CONTEXT_PRCB);
     CHECK_EQ_U64(c.rip, tnum(t, 0, "%s.kernel_context.rip", at));
     CHECK_EQ_U64(c.rsp, tnum(t, 0, "%s.kernel_context.rsp", at));
-    /* rbp: the builder's truth lists 0 for switch frames while it stores the
-     * frame's Rbp slot; compared only for the other sources. */
-    if (src != NTS_CONTEXT_SWITCH_FRAME)
-        CHECK_EQ_U64(c.rbp, tnum(t, 0, "%s.kernel_context.rbp", at));
+    CHECK_EQ_U64(c.rbp, tnum(t, 0, "%s.kernel_context.rbp", at));
 }
 
 static void check_teb(nts_kernel *k, nts_vas *uv, const nts_thread_info *ti, const truth *t,
