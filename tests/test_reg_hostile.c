@@ -12,6 +12,8 @@
 #include "reg_synth.h"
 #include "reg_test_util.h"
 
+#include "ntscope/types.h"
+
 static const char *seed_dir;
 static int seed_no;
 
@@ -306,9 +308,84 @@ static void bins(void)
     rs_free(&rs);
 }
 
+/* The seed of fuzz/fuzz_hivemap.c: 64 KB of kernel memory at
+ * ffff8000'00002000 holding an _HHIVE (19041 layout), its base block, a
+ * storage map (SmallDir) and two bins of a small hive. */
+static void hivemap_seed(const char *dir)
+{
+    const uint64_t va = 0xffff800000002000ull;
+    nts_typedb *db;
+    if (nts_typedb_open_builtin(&db, 19041, NULL, 0) != NTS_OK)
+        return;
+    rs_hive rs;
+    rs_init(&rs, 0x1000);
+    uint32_t root = rs_nk(&rs, "ROOT", 0xffffffffu, 0x2c);
+    rs.root = root;
+    uint32_t kids[40];
+    for (int i = 0; i < 40; i++) {
+        char name[32];
+        snprintf(name, sizeof name, "Key%02d", i);
+        kids[i] = rs_nk(&rs, name, root, 0);
+        uint32_t v = rs_vk(&rs, "Value", 1, "v\0a\0l\0\0\0", 8);
+        rs_set_values(&rs, kids[i], &v, 1);
+    }
+    rs_set_subkeys(&rs, root, rs_list(&rs, "lh", kids, 40), 40);
+    size_t len;
+    uint8_t *file = rs_bytes(&rs, &len);
+    uint8_t *region = calloc(1, 0x10000);
+    nts_field f;
+    uint64_t storage = 0, dual_map = 0, small = 0, entry = 0, table_off = 0;
+    nts_type_field(db, "_HHIVE.Signature", &f);
+    rs_w32(region + f.offset, 0xbee0bee0u);
+    nts_type_field(db, "_HHIVE.BaseBlock", &f);
+    uint64_t bb = va + 0x2000;
+    memcpy(region + f.offset, &bb, 8);
+    memcpy(region + 0x2000, file, 0x1000);
+    nts_type_field(db, "_HHIVE.Storage", &f);
+    storage = f.offset;
+    nts_type_field(db, "_DUAL.Length", &f);
+    rs_w32(region + storage + f.offset, rs.len);
+    nts_type_field(db, "_DUAL.Map", &f);
+    dual_map = f.offset;
+    nts_type_field(db, "_DUAL.SmallDir", &f);
+    small = f.offset;
+    uint64_t map = va + storage + small, table = va + 0x3000;
+    memcpy(region + storage + dual_map, &map, 8);
+    memcpy(region + storage + small, &table, 8);
+    nts_type_size(db, "_HMAP_ENTRY", &entry);
+    nts_type_field(db, "_HMAP_TABLE.Table", &f);
+    table_off = f.offset;
+    memcpy(region + 0x6000, file + 0x1000, rs.len);
+    for (uint32_t pos = 0; pos < rs.len;) {
+        uint32_t sz = rs_r32(file + 0x1000 + pos + 8);
+        for (uint32_t i = 0; i < sz / 0x1000; i++) {
+            uint8_t *e = region + 0x3000 + table_off + entry * (pos / 0x1000 + i);
+            uint64_t off = (uint64_t)i * 0x1000, bin = (va + 0x6000 + pos) | (i == 0 ? 1 : 0);
+            nts_type_field(db, "_HMAP_ENTRY.BlockOffset", &f);
+            memcpy(e + f.offset, &off, 8);
+            nts_type_field(db, "_HMAP_ENTRY.PermanentBinAddress", &f);
+            memcpy(e + f.offset, &bin, 8);
+        }
+        pos += sz;
+    }
+    char p[4096];
+    snprintf(p, sizeof p, "%s/layout-19041.bin", dir);
+    FILE *fp = fopen(p, "wb");
+    if (fp) {
+        fwrite(region, 1, 0x6000 + rs.len, fp);
+        fclose(fp);
+    }
+    free(region);
+    free(file);
+    rs_free(&rs);
+    nts_typedb_close(db);
+}
+
 int main(void)
 {
     seed_dir = getenv("NTS_WRITE_SEEDS");
+    if (getenv("NTS_WRITE_HIVEMAP_SEEDS"))
+        hivemap_seed(getenv("NTS_WRITE_HIVEMAP_SEEDS"));
     sound_hive();
     bad_indexes();
     cycles();

@@ -207,8 +207,17 @@ nts_status nts_hive_cell_at(nts_hive *h, uint64_t addr, uint32_t *index)
         uint32_t nblocks = (uint32_t)(((uint64_t)h->info.length[type] + REGF_BLOCK_SIZE - 1) / REGF_BLOCK_SIZE);
         for (uint32_t blk = 0; blk < nblocks; blk++) {
             hive_block b;
-            if (nts__hive_block(h, type, blk, &b) != NTS_OK)
+            if (nts__hive_block(h, type, blk, &b) != NTS_OK) {
+                /* No table behind this directory entry: skip its 512 blocks;
+                 * a table page that is not readable: skip its entries. */
+                uint8_t probe[8];
+                if (!b.map_table)
+                    blk |= REGF_ENTRIES_PER_TABLE - 1;
+                else if (b.map_entry && h->L.entry_size &&
+                         nts__hive_read(h, b.map_entry, probe, sizeof probe) != NTS_OK)
+                    blk += (uint32_t)((REGF_BLOCK_SIZE - (b.map_entry & (REGF_BLOCK_SIZE - 1)) - 1) / h->L.entry_size);
                 continue;
+            }
             if (addr >= b.block_addr && addr - b.block_addr < REGF_BLOCK_SIZE) {
                 *index = (type ? REGF_VOLATILE_BIT : 0) | blk * REGF_BLOCK_SIZE |
                          (uint32_t)(addr - b.block_addr);

@@ -23,6 +23,8 @@
 #include "util/error.h"
 #include "util/rd.h"
 
+#define HIVE_EXPORT_MAX (1u << 30) /* hives are far smaller; a larger Length is hostile */
+
 static void wr32(uint8_t *p, uint32_t v)
 {
     p[0] = (uint8_t)v;
@@ -122,6 +124,9 @@ nts_status nts_hive_export(nts_hive *h, const char *path, nts_hive_export_report
     if (!h || !path)
         return nts__fail(NTS_E_INVALID_ARG, "nts_hive_export: NULL argument");
     uint32_t length = h->info.length[0] & ~(REGF_BLOCK_SIZE - 1);
+    if (length > HIVE_EXPORT_MAX)
+        return nts__fail(NTS_E_LIMIT, "the hive's stable storage is 0x%x bytes: more than the %u MB an export writes",
+                         length, HIVE_EXPORT_MAX >> 20);
     uint8_t *out = calloc((size_t)REGF_BLOCK_SIZE + length, 1);
     uint8_t *missing = calloc(length / REGF_BLOCK_SIZE + 1, 1);
     if (!out || !missing) {
