@@ -16,6 +16,12 @@
 #include "ntscope/kernel.h"
 #include "ntscope/process.h"
 #include "ntscope/registry.h"
+#include "ntscope/memusage.h"
+#include "ntscope/vm.h"
+#include "ntscope/pool.h"
+#include "ntscope/machine.h"
+#include "ntscope/heap.h"
+#include "ntscope/leak.h"
 
 #define NTSCOPE_VERSION "0.1.0"
 
