@@ -754,6 +754,9 @@ static void test_triage(const char *path)
     o = run(&s, ".process");
     CHECK(has_line(o, "Implicit process is now ffffc08b`dce94180"));
     free(o);
+    o = run(&s, ".process 0");
+    CHECK(has_line(o, "Implicit process is now ffffc08b`dce94180"));
+    free(o);
     o = run(&s, "!thread");
     CHECK(has_prefixf(o, "THREAD ffffc08bde9e1640  Cid 0004.0108  Teb: 0000000000000000 Win32Thread: 0000000000000000 RUNNING on processor 0"));
     CHECK(has_line(o, "Owning Process            ffffc08bdce94180       Image:         System"));

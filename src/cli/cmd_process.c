@@ -478,6 +478,8 @@ static int cmd_dot_process(nts_session *s, const char *name, const char *args)
     uint64_t addr;
     if (cmd_eval(s, p, 1, &addr, NULL) != 0)
         return 1;
+    if (addr == 0 && !(addr = ntctx_default_process(s))) /* .process 0: back to the default */
+        return cmd_error(s, "No default process: the crashing thread's process is not known");
     nts_process_info pi;
     if (nts_process_read(k, addr, &pi) != NTS_OK && !(pi.have & NTS_PROC_HAVE_BASIC))
         return cmd_error(s, "Unable to read process %016llx: %s", (unsigned long long)addr,

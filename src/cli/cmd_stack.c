@@ -151,10 +151,10 @@ void stack_result_free(stack_result *r)
 
 /* ---- display ------------------------------------------------------------------------- */
 
-/* "nt!KiSwapContext+0x76" -> "nt!KiSwapContext" (kc). */
+/* "nt!KiSwapContext+0x76" -> "nt!KiSwapContext" (kc); "i8042prt+0x3e3a" (no symbol) stays. */
 static void strip_offset(char *site)
 {
-    if (site[0] == '0' && site[1] == 'x')
+    if (!strchr(site, '!'))
         return;
     char *plus = strrchr(site, '+');
     if (plus && plus[1] == '0' && plus[2] == 'x')
@@ -183,8 +183,9 @@ static void print_header(nts_session *s, unsigned style, int indent)
 void stack_print(nts_session *s, const stack_result *r, unsigned style, int indent)
 {
     char sp[20], ret[20], site[600], a[4][20];
-    if (r->count && (r->frames[0].flags & NTS_FRAME_NO_UNWIND_INFO)) {
-        /* WinDbg's words: a module without readable unwind data, or no module at all */
+    if (r->count && (r->frames[0].flags & NTS_FRAME_NO_MODULE)) {
+        /* WinDbg's words: a module whose image (unwind data) cannot be read, or no module at
+           all; a leaf function without unwind data in a readable image is no warning */
         if (ntctx_module_of(s, r->eprocess, r->frames[0].ip, NULL, NULL, NULL) == 0)
             out(s, "%*sWARNING: Stack unwind information not available. Following frames may be wrong.\n", indent, "");
         else

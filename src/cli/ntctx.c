@@ -87,6 +87,16 @@ uint64_t ntctx_process(nts_session *s)
     return s->cur_process;
 }
 
+uint64_t ntctx_default_process(nts_session *s)
+{
+    uint64_t ethread = 0;
+    nts_thread_info t;
+    if (!s->kernel || nts_kernel_crash_thread(s->kernel, NULL, &ethread) != NTS_OK || !ethread)
+        return 0;
+    nts_thread_read(s->kernel, ethread, &t);
+    return t.apc_process ? t.apc_process : t.process;
+}
+
 uint64_t ntctx_thread_process(nts_session *s, uint64_t ethread)
 {
     nts_thread_info t;

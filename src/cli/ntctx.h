@@ -32,6 +32,9 @@ nts_kernel *ntctx_need_kernel(nts_session *s);
 uint64_t ntctx_thread(nts_session *s);
 uint64_t ntctx_process(nts_session *s);
 
+/* The process the session started with: the crashing thread's (0 if unknown). */
+uint64_t ntctx_default_process(nts_session *s);
+
 /* Make eprocess the implicit process: s->vas becomes its space. NTS_OK, or the
  * status of reading it / opening its space (message in nts_last_error). */
 nts_status ntctx_set_process(nts_session *s, uint64_t eprocess);
