@@ -35,6 +35,15 @@ const char *nts_last_error(void);
 /* A short constant name for a status code ("NTS_E_FORMAT"). */
 const char *nts_status_name(nts_status st);
 
+/* The memory budget: the library's allocations sized by its inputs (bitmap
+ * rank tables, PDB stream copies, ISF buffers, hive copies, heap scans) are
+ * taken from it, and fail with NTS_E_NOMEM once it is spent. Process-wide;
+ * the default is 1 GB; 0 sets the default again. */
+void nts_set_memory_limit(unsigned long long bytes);
+unsigned long long nts_memory_limit(void);
+/* Bytes taken from the budget now. */
+unsigned long long nts_memory_in_use(void);
+
 #ifdef __cplusplus
 }
 #endif

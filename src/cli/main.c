@@ -21,6 +21,7 @@ static void usage(FILE *f)
           "  -z DUMPFILE     the file to open (as WinDbg's -z); an .exe or .dll opens as an image\n"
           "  -y, --sympath PATH  the symbol path (default: $_NT_SYMBOL_PATH)\n"
           "  --offline       never download symbols\n"
+          "  --max-memory SIZE  the library's memory budget for what inputs size (K, M, G; default 1G)\n"
           "  --isf FILE|DIR  a Volatility 3 symbol table (or folder) for the kernel's types\n"
           "  --json          print one JSON document per command instead of text\n"
           "  -q, --quiet     no banner\n"
@@ -77,7 +78,19 @@ int main(int argc, char **argv)
             sympath = argv[++i];
         else if (!strcmp(a, "--isf") && i + 1 < argc)
             isf = argv[++i];
-        else if (!strcmp(a, "--offline"))
+        else if (!strcmp(a, "--max-memory") && i + 1 < argc) {
+            char *end;
+            unsigned long long v = strtoull(argv[++i], &end, 0);
+            unsigned shift = *end == 'k' || *end == 'K' ? 10 : *end == 'm' || *end == 'M' ? 20
+                           : *end == 'g' || *end == 'G' ? 30 : 0;
+            if (shift)
+                end++;
+            if (end == argv[i] || *end || v == 0 || v > (~0ull >> shift) || argv[i][0] == '-') {
+                fprintf(stderr, "ntscope: --max-memory '%s': a size such as 512M or 2G\n", argv[i]);
+                return 2;
+            }
+            nts_set_memory_limit(v << shift);
+        } else if (!strcmp(a, "--offline"))
             offline = 1;
         else if (!strcmp(a, "--json"))
             s.json = 1;

@@ -13,6 +13,7 @@
 
 #include "dump/crash64_layout.h"
 #include "dump/dump_internal.h"
+#include "util/budget.h"
 #include "util/error.h"
 #include "util/rd.h"
 
@@ -228,8 +229,10 @@ static nts_status open_bitmap(nts_dump *d)
     d->bitmap = b + 0x38;
     d->bitmap_bits = bits;
     d->first_page = first;
+    if (nts__budget_take(words * sizeof *d->rank, "bitmap rank table") != NTS_OK)
+        return NTS_E_NOMEM; /* given back by nts_dump_close */
     d->rank = malloc(words * sizeof *d->rank);
-    if (!d->rank)
+    if (!d->rank && (nts__budget_give(words * sizeof *d->rank), 1))
         return nts__fail(NTS_E_NOMEM, "out of memory for a bitmap of 0x%llx bits",
                          (unsigned long long)bits);
     uint64_t set = 0;

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "dump/dump_internal.h"
+#include "util/budget.h"
 #include "util/error.h"
 #include "util/rd.h"
 
@@ -124,6 +125,8 @@ void nts_dump_close(nts_dump *d)
     if (d->owns_map && d->map)
         munmap((void *)d->map, (size_t)d->size);
     free(d->runs);
+    if (d->rank)
+        nts__budget_give((d->bitmap_bits + 63) / 64 * sizeof *d->rank);
     free(d->rank);
     free(d->vblocks);
     free(d->triage);

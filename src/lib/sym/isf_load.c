@@ -20,6 +20,7 @@
 #include <lzma.h>
 #endif
 
+#include "util/budget.h"
 #include "sym/isf.h"
 #include "sym/isf_internal.h"
 #include "util/error.h"
@@ -94,6 +95,8 @@ static nts_status xz_decode(xz_in *in, char **out, size_t *out_len)
         cap = (size_t)hint + 2; /* a spare byte lets the decoder finish, one for the NUL */
     else
         cap = in->total < ISF_MAX_TEXT / 8 ? (size_t)in->total * 8 + 4096 : (size_t)ISF_MAX_TEXT;
+    if (nts__budget_check(cap, "ISF: xz text buffer") != NTS_OK)
+        return NTS_E_NOMEM;
     if (!(buf = malloc(cap)))
         return nts__fail(NTS_E_NOMEM, "out of memory for %zu bytes of ISF text", cap);
     if (lzma_stream_decoder(&s, XZ_MEMLIMIT, LZMA_CONCATENATED) != LZMA_OK) {
@@ -124,7 +127,7 @@ static nts_status xz_decode(xz_in *in, char **out, size_t *out_len)
                 break;
             }
             size_t ncap = cap * 2 > ISF_MAX_TEXT + 1 ? (size_t)ISF_MAX_TEXT + 2 : cap * 2;
-            char *nb = realloc(buf, ncap);
+            char *nb = nts__budget_check(ncap, "ISF: xz text buffer") == NTS_OK ? realloc(buf, ncap) : NULL;
             if (!nb) {
                 st = nts__fail(NTS_E_NOMEM, "out of memory for %zu bytes of ISF text", ncap);
                 break;
@@ -223,6 +226,8 @@ nts_status nts__isf_open_mem(nts_typedb **out, const void *buf, size_t len)
     *out = NULL;
     if (len > ISF_MAX_FILE)
         return nts__fail(NTS_E_LIMIT, "an ISF of %zu bytes is larger than the limit", len);
+    if (nts__budget_check(len + 1, "ISF: copy of the text") != NTS_OK)
+        return NTS_E_NOMEM;
     char *copy = malloc(len + 1);
     if (!copy)
         return nts__fail(NTS_E_NOMEM, "out of memory for %zu bytes", len);
@@ -259,6 +264,10 @@ nts_status nts_typedb_open_isf(nts_typedb **out, const char *path)
         st = open_xz_fd(out, fd, (uint64_t)sb.st_size);
         close(fd);
         goto done;
+    }
+    if (nts__budget_check((uint64_t)sb.st_size + 1, "ISF: file buffer") != NTS_OK) {
+        close(fd);
+        return NTS_E_NOMEM;
     }
     if (!(buf = malloc((size_t)sb.st_size + 1))) {
         close(fd);

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "util/budget.h"
 #include "nt/heap/heap_internal.h"
 #include "util/error.h"
 
@@ -36,7 +37,8 @@ static int on_block(void *user, const nts_heap_block *b)
     nts_heap_index *x = bs->idx;
     if (x->n == x->cap) {
         size_t nc = x->cap ? x->cap * 2 : 4096;
-        nts_heap_iblock *nb = realloc(x->b, nc * sizeof *nb);
+        nts_heap_iblock *nb = nts__budget_check(nc * sizeof *nb, "heap index") == NTS_OK
+                                  ? realloc(x->b, nc * sizeof *nb) : NULL;
         if (!nb) {
             x->oom = 1;
             return 1;

@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "util/budget.h"
 #include "ntscope/dump.h"
 #include "nt/heap/heap_internal.h"
 #include "util/error.h"
@@ -184,6 +185,8 @@ nts_status nts_heap_scan(nts_heap_ctx *ctx, nts_heap_index *idx, nts_heap_pages_
     s.idx = idx;
     s.r = out;
     s.b = nts__heap_index_blocks(idx, &s.n);
+    if (nts__budget_check((uint64_t)(s.n ? s.n : 1) * (sizeof *s.ex + sizeof *s.work), "heap scan") != NTS_OK)
+        return NTS_E_NOMEM;
     s.ex = malloc((s.n ? s.n : 1) * sizeof *s.ex);
     s.work = malloc((s.n ? s.n : 1) * sizeof *s.work);
     if (!s.ex || !s.work) {

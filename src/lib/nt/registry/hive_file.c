@@ -16,6 +16,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "util/budget.h"
 #include "nt/registry/hive_internal.h"
 #include "util/error.h"
 #include "util/rd.h"
@@ -146,6 +147,8 @@ nts_status nts_hive_open_buffer(nts_hive **out, const void *data, size_t len)
     *out = NULL;
     if (len > HIVE_FILE_MAX)
         return nts__fail(NTS_E_LIMIT, "a hive of %zu bytes is larger than 2 GB", len);
+    if (nts__budget_check(len, "hive: copy of the buffer") != NTS_OK)
+        return NTS_E_NOMEM;
     uint8_t *buf = malloc(len ? len : 1);
     if (!buf)
         return nts__fail(NTS_E_NOMEM, "out of memory for a %zu-byte hive", len);
@@ -173,6 +176,10 @@ nts_status nts_hive_open_file(nts_hive **out, const char *path)
                          (long long)sb.st_size);
     }
     size_t len = (size_t)sb.st_size;
+    if (nts__budget_check(len, "hive: the file") != NTS_OK) {
+        fclose(f);
+        return NTS_E_NOMEM;
+    }
     uint8_t *buf = malloc(len ? len : 1);
     if (!buf) {
         fclose(f);

@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "util/budget.h"
 #include "nt/registry/hive_internal.h"
 #include "util/error.h"
 #include "util/rd.h"
@@ -167,6 +168,8 @@ static nts_status cache_init(hive_block_cache *c, uint32_t length)
     c->nblocks = (uint32_t)(((uint64_t)length + REGF_BLOCK_SIZE - 1) / REGF_BLOCK_SIZE);
     if (!c->nblocks)
         return NTS_OK;
+    if (nts__budget_check((uint64_t)c->nblocks * (1 + sizeof *c->blocks), "hive: map cache") != NTS_OK)
+        return NTS_E_NOMEM;
     c->state = calloc(c->nblocks, 1);
     c->blocks = calloc(c->nblocks, sizeof *c->blocks);
     if (!c->state || !c->blocks)

@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "util/budget.h"
 #include "sym/pdb/pdb_internal.h"
 #include "sym/pdb/pdb_layout.h"
 #include "util/error.h"
@@ -121,7 +122,10 @@ void nts__pdb_msf_close(pdb_msf *m)
 {
     if (m->views)
         for (uint32_t s = 0; s < m->nstreams; s++)
-            free(m->views[s].owned);
+            if (m->views[s].owned) {
+                nts__budget_give(m->views[s].size);
+                free(m->views[s].owned);
+            }
     free(m->views);
     free(m->first);
     free(m->dir);
@@ -200,11 +204,14 @@ nts_status nts__pdb_msf_view(pdb_msf *m, uint32_t stream, const uint8_t **data, 
         } else if (consecutive) {
             v->data = m->file + (uint64_t)stream_block(m, stream, 0) * bs;
         } else {
+            if (nts__budget_take(sz, "PDB: stream copy") != NTS_OK)
+                return NTS_E_NOMEM;
             v->owned = malloc(sz);
-            if (!v->owned)
+            if (!v->owned && (nts__budget_give(sz), 1))
                 return nts__fail(NTS_E_NOMEM, "PDB: no memory for stream %u (%u bytes)", stream, sz);
             st = nts__pdb_msf_read(m, stream, 0, v->owned, sz);
             if (st) {
+                nts__budget_give(sz);
                 free(v->owned);
                 v->owned = NULL;
                 return st;

@@ -21,6 +21,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "util/budget.h"
 #include "sym/pdb/pdb_internal.h"
 #include "util/error.h"
 
@@ -65,6 +66,10 @@ nts_status nts__pdb_impl_open_mem(nts__pdb **out, const void *buf, size_t len)
     nts__pdb *p = calloc(1, sizeof *p);
     if (!p)
         return nts__fail(NTS_E_NOMEM, "PDB: no memory");
+    if (nts__budget_check(len, "PDB: copy of the file") != NTS_OK) {
+        free(p);
+        return NTS_E_NOMEM;
+    }
     p->owned = malloc(len ? len : 1);
     if (!p->owned) {
         free(p);
