@@ -121,6 +121,7 @@ int main(int argc, char **argv)
         return 1;
     if (session_open(&s, path) != NTS_OK) {
         fprintf(stderr, "ntscope: %s: %s\n", path, nts_last_error());
+        symsession_free(&s); /* LeakSanitizer: nothing left behind on this path either */
         return 1;
     }
     if (!quiet && !s.json)
