@@ -225,8 +225,16 @@ int main(void)
     CHECK(strstr(s.text, "Error: invalid block Previous") != NULL);
     CHECK_EQ_U64(s.blocks, total);
 
-    /* a page missing in the middle of segment 1 */
-    CHECK(patch_unmap(v, seg1 + 0x20000, &p[0]) == 0);
+    /* a page missing in the middle of segment 1: the page of a small block's header */
+    const th_block *hdr = NULL;
+    for (size_t i = 0, seen_in_seg = 0; i < d4c->heaps[0].n && !hdr; i++) {
+        const th_block *b = &d4c->heaps[0].b[i];
+        if (!strcmp(b->kind, "backend") && b->entry > seg1 + 0x10000 && b->entry < seg1 + 0x80000 &&
+            b->size < 0x2000 && seen_in_seg++ >= 10)
+            hdr = b;
+    }
+    CHECK(hdr != NULL);
+    CHECK(hdr && patch_unmap(v, (hdr->entry + 8) & ~0xfffull, &p[0]) == 0);
     s = walk_variant(dmp, "missing-page", p, 1, d4c->eprocess, heap);
     CHECK(s.kinds & (1u << NTS_HPROB_UNREADABLE));
     CHECK(s.blocks + 8 >= total); /* only the blocks on the missing page are lost */

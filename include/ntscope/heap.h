@@ -71,7 +71,7 @@ nts_status nts_heap_ctx_open(nts_heap_ctx **out, const nts_heap_mem *mem, nts_ty
                              const nts_heap_opts *opts);
 void nts_heap_ctx_close(nts_heap_ctx *ctx);
 
-/* Where the LFH layouts come from: "ntdll pdb", "builtin 19041 (public facts)" ... */
+/* Where the LFH layouts come from: "ntdll types (pdb)", "builtin 19041 (public facts)" ... */
 const char *nts_heap_lfh_layout_source(const nts_heap_ctx *ctx);
 
 /* ==== heaps ============================================================== */

@@ -336,12 +336,18 @@ static int build_process(mk_machine *m, mk_process *p, int seg_heap, mk_json *pr
     alloc_list busy = {0};
     d4c_leak leak = {-1, {0}};
     mk_json *seg_info = NULL; /* the segment heap's keys and segments, for the truth */
+    /* ntdll's heap globals of this process: RtlpLFHKey, RtlpHpHeapGlobals */
+    uint64_t lfh_key = mk_rand(m), hp_heap_key = mk_rand(m);
+    uint32_t hp_lfh_key = (uint32_t)mk_rand(m);
+    mk_w64(m, p->as, p->ntdll_data + HK_NTDLL_LFHKEY_OFF, lfh_key);
+    mk_w64(m, p->as, p->ntdll_data + HK_NTDLL_HPGLOBALS_OFF, hp_heap_key);
+    mk_w64(m, p->as, p->ntdll_data + HK_NTDLL_HPGLOBALS_OFF + 8, hp_lfh_key);
     uint64_t far = H + (128ull << 20);
     for (int k = 0; k < p->nheaps && !m->failed; k++) {
         uint64_t base = p->heaps[k];
         if (k == 0 && seg_heap) {
             seg_info = mk_json_object();
-            if (!seg_info || hk_seg_build(m, &hp, base, H + (4ull << 20), seg_info) != 0)
+            if (!seg_info || hk_seg_build(m, &hp, base, H + (4ull << 20), hp_heap_key, hp_lfh_key, seg_info) != 0)
                 return -1;
             for (size_t i = 0; i < hp.n; i++) {
                 if (hp.b[i].kind == HK_LARGE)
@@ -357,6 +363,7 @@ static int build_process(mk_machine *m, mk_process *p, int seg_heap, mk_json *pr
         s.flags = k == 0 ? 0x2 : 0x1002;
         s.list_index = (uint16_t)(k + 1);
         s.lfh = k == 0;
+        s.lfh_key = lfh_key;
         s.virtual_base = far + (64ull << 20) * (uint64_t)k;
         if (k == 0) {
             s.next_base = far + (512ull << 20);
@@ -448,6 +455,16 @@ static int build_process(mk_machine *m, mk_process *p, int seg_heap, mk_json *pr
     mk_json_str(po, "name", p->name);
     mk_json_hex(po, "eprocess", p->eprocess);
     mk_json_hex(po, "root_page", hp.root_page);
+    for (size_t i = 0; i < p->nmods; i++)
+        if (!strcmp(p->mods[i].name, "ntdll.dll")) {
+            mk_json *no = mk_json_obj(po, "ntdll");
+            mk_json_hex(no, "base", p->mods[i].base);
+            mk_json_hex(no, "RtlpLFHKey", p->ntdll_data + HK_NTDLL_LFHKEY_OFF - p->mods[i].base);
+            mk_json_hex(no, "RtlpHpHeapGlobals", p->ntdll_data + HK_NTDLL_HPGLOBALS_OFF - p->mods[i].base);
+            mk_json_hex(no, "lfh_key", lfh_key);
+            mk_json_hex(no, "hp_heap_key", hp_heap_key);
+            mk_json_hex(no, "hp_lfh_key", hp_lfh_key);
+        }
     uint64_t committed = 0;
     mk_json *harr = mk_json_arr(po, "heaps");
     for (int k = 0; k < p->nheaps; k++) {

@@ -104,6 +104,7 @@ typedef struct hk_nt_spec {
     uint64_t seg_reserve_default;
     uint64_t virtual_base;   /* where virtual blocks go (bump) */
     int lfh;                 /* put small busy requests in LFH userblocks */
+    uint64_t lfh_key;        /* the process's RtlpLFHKey (0: random) */
 } hk_nt_spec;
 
 hk_nt_heap *hk_nt_create(mk_machine *m, hk_proc *hp, const hk_nt_spec *spec);
@@ -122,9 +123,18 @@ void hk_nt_truth(hk_nt_heap *h, mk_json *heap_obj);
 
 /* ---- segment heap writer (heap_seg.c) ----------------------------------- */
 
-/* A segment heap at base with a VS subsegment, an LFH subsegment and large
- * blocks; nvs/nlfh/nlarge requests placed (busy ones filled by heap.c).
- * Returns 0 or -1. The keys (random) are written to the truth. */
-int hk_seg_build(mk_machine *m, hk_proc *hp, uint64_t base, uint64_t large_base, mk_json *heap_obj);
+/* A segment heap at base with a VS subsegment, two LFH subsegments and large
+ * blocks (busy ones filled by heap.c), encoded with the process's
+ * RtlpHpHeapGlobals keys. Returns 0 or -1; the keys and the page segment go
+ * to the truth. */
+int hk_seg_build(mk_machine *m, hk_proc *hp, uint64_t base, uint64_t large_base, uint64_t heap_key,
+                 uint32_t lfh_key, mk_json *heap_obj);
+
+/* Where the builder keeps ntdll's heap globals in its data page (the page
+ * peb.c maps at ntdll + 0x16a000): RtlpLFHKey, RtlpHpHeapGlobals (HeapKey,
+ * LfhKey). The truth records their RVAs for tests that bring an ntdll
+ * type database. */
+#define HK_NTDLL_LFHKEY_OFF 0xa00u
+#define HK_NTDLL_HPGLOBALS_OFF 0xa40u
 
 #endif

@@ -324,7 +324,7 @@ hk_nt_heap *hk_nt_create(mk_machine *m, hk_proc *hp, const hk_nt_spec *spec)
         h->spec.next_base = rup(spec->base + 0x100000, 0x10000);
     h->encoding = mk_rand(m) & 0x0000ffffffffffffull; /* bytes 6-7 (SegmentOffset, UnusedBytes) kept */
     h->encoding |= (mk_rand(m) & 0xff) << 48;
-    h->lfh_key = mk_rand(m);
+    h->lfh_key = spec->lfh_key ? spec->lfh_key : mk_rand(m);
     h->heap_size = mk_sizeof(m, "_HEAP");
     h->seg_size = mk_sizeof(m, "_HEAP_SEGMENT");
     h->ucr_size = mk_sizeof(m, "_HEAP_UCR_DESCRIPTOR");

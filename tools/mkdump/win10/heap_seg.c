@@ -109,11 +109,10 @@ static int build_lfh(mk_machine *m, hk_proc *hp, uint64_t heap, uint32_t key, ui
     return m->failed ? -1 : 0;
 }
 
-int hk_seg_build(mk_machine *m, hk_proc *hp, uint64_t base, uint64_t large_base, mk_json *o)
+int hk_seg_build(mk_machine *m, hk_proc *hp, uint64_t base, uint64_t large_base, uint64_t key, uint32_t lfh_key,
+                 mk_json *o)
 {
     dw_as *as = hp->p->as;
-    uint64_t key = mk_rand(m);
-    uint32_t lfh_key = (uint32_t)mk_rand(m);
     uint64_t hsize = rup(mk_sizeof(m, "_SEGMENT_HEAP"), 4096);
     if (mk_uva_map(m, hp->p, base, hsize + 0x1000, DW_PAGE_USER_RW) != 0)
         return -1;

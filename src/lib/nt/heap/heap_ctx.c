@@ -196,6 +196,12 @@ static nts_status seg_info(nts_heap_ctx *ctx, uint64_t heap, nts_heap_info *hi)
     nts__heap_field(ctx, heap, &o->large_reserved, &hi->large_reserved_pages);
     nts__heap_field(ctx, heap, &o->large_committed, &hi->large_committed_pages);
     hi->granularity = 16;
+    if (ctx->hp_keys_known) {
+        hi->seg_heap_key = ctx->hp_heap_key;
+        hi->seg_heap_key_known = 1;
+        hi->seg_lfh_key = ctx->hp_lfh_key;
+        hi->seg_lfh_key_known = 1;
+    }
     return NTS_OK;
 }
 

@@ -196,7 +196,7 @@ static void lfh_layout(nts_heap_ctx *ctx)
         fld(nd, "_HEAP_SUBSEGMENT.LocalInfo", &o->ss_local_info);
         fld(nd, "_HEAP_USERDATA_HEADER.PaddingBytes", &o->ud_padding);
         o->ud_header_size = o->ud_bitmap_data.off;
-        snprintf(o->source, sizeof o->source, "ntdll pdb");
+        snprintf(o->source, sizeof o->source, "ntdll types (%s)", nts_typedb_source(nd));
         o->ok = 1;
         return;
     }
