@@ -1021,8 +1021,8 @@ int mk_stack_symbol(mk_machine *m, mk_process *p, uint64_t va, char *out, size_t
     return -1;
 }
 
-/* The call site in caller (spec index ci of image u) that calls callee. */
-static int usite_ret(const uimage *u, size_t ci, const char *callee_image, size_t ti, uint32_t *ret)
+/* The return offset of the call in function ci that calls callee ti. */
+static int usite_ret(size_t ci, const char *callee_image, size_t ti, uint32_t *ret)
 {
     for (size_t s = 0; s < NUSITES; s++) {
         const struct usite *us = &usites[s];
@@ -1040,7 +1040,6 @@ static int usite_ret(const uimage *u, size_t ci, const char *callee_image, size_
                     continue;
             }
             *ret = us->ret;
-            (void)u;
             return 0;
         }
     }
@@ -1081,7 +1080,7 @@ int mk_ustack_build(mk_machine *m, mk_process *p, const char *chain, uint64_t ou
             ip[k] = fva + 0x14;
         } else {
             uint32_t ret;
-            if (usite_ret(U[k], I[k], img[k - 1], I[k - 1], &ret) != 0)
+            if (usite_ret(I[k], img[k - 1], I[k - 1], &ret) != 0)
                 return mk_fail(m, "%s does not call %s", c->fn[k], c->fn[k - 1]);
             ip[k] = fva + ret;
         }

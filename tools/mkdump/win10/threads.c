@@ -65,7 +65,7 @@ enum { WR_EXECUTIVE = 0, WR_DELAY_EXECUTION = 4, WR_USER_REQUEST = 6, WR_QUEUE =
 enum { OB_NOTIFICATION_EVENT = 0, OB_SYNCHRONIZATION_EVENT = 1, OB_QUEUE = 4, OB_THREAD = 6,
        OB_NOTIFICATION_TIMER = 8, OB_PRIQUEUE = 21 };
 enum { KERNEL_MODE = 0, USER_MODE = 1 };
-enum { WAIT_ALL = 0, WAIT_ANY = 1 };
+enum { WAIT_ANY = 1 }; /* _WAIT_TYPE: WaitAny for single and multiple waits here */
 #define TIMER_WAIT_BLOCK 3
 #define KERNEL_STACK_SIZE 0x6000ull
 #define KSTACK_MAPPED 0x2000ull   /* the top pages of a kernel stack that hold frames */
@@ -463,7 +463,7 @@ static uint64_t thread_create(mk_machine *m, mk_process *p, int index, const tsp
     for (int i = 0; i < nobj; i++) {
         if (!objs[i])
             return 0;
-        wait_block(m, e, first + i, objs[i], nobj > 1 ? WAIT_ANY : WAIT_ANY);
+        wait_block(m, e, first + i, objs[i], WAIT_ANY);
         mk_json *w = mk_json_obj(wo, NULL);
         mk_json_hex(w, "object", objs[i]);
         mk_json_num(w, "type", types[i]);
@@ -592,6 +592,8 @@ static int plan(mk_machine *m, mk_process *p, tspec *v, int cap)
         }
     }
     for (int i = 0; i < n; i++) {
+        if (!v[i].kind)
+            return mk_fail(m, "%s: a thread of an unknown kind", p->name);
         v[i].base_priority = base;
         v[i].priority = (int8_t)(base + (int8_t)mk_rand_range(m, 0, 3));
         v[i].queue = queue;
