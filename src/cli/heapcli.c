@@ -88,6 +88,25 @@ static int current_process(nts_session *s, nts_kernel *k, nts_process_info *out)
     return 0;
 }
 
+/* ntdll's type database when the session's symbols have one for it (its PDB
+ * found on the symbol path after .process /r /p loaded the user modules):
+ * the LFH types and the heap keys then come from it. ntdll is mapped at the
+ * same base in every process. */
+static void ntdll_types(nts_session *s, nts_heap_opts *o)
+{
+    nts_symbols *sy = session_symbols(s);
+    size_t mi;
+    nts_symmod_info info;
+    nts_typedb *db = NULL;
+    if (!sy || nts_symbols_module_find(sy, "ntdll", &mi) != NTS_OK || nts_symbols_module(sy, mi, &info) != NTS_OK ||
+        info.load == NTS_SYMLOAD_EXPORT || info.load == NTS_SYMLOAD_NONE)
+        return;
+    if (nts_symbols_module_typedb(sy, mi, &db) == NTS_OK && db) {
+        o->ntdll = db;
+        o->ntdll_base = info.base;
+    }
+}
+
 int heapcli_open(nts_session *s, heapcli *h, const char *proc_arg)
 {
     memset(h, 0, sizeof *h);
@@ -109,6 +128,7 @@ int heapcli_open(nts_session *s, heapcli *h, const char *proc_arg)
     nts_heap_opts o;
     memset(&o, 0, sizeof o);
     o.build = nts_kernel_get_info(h->k)->build;
+    ntdll_types(s, &o);
     if (nts_heap_ctx_open(&h->hc, &mem, nts_kernel_typedb(h->k), &o) != NTS_OK)
         return cmd_error(s, "HEAPEXT: %s", nts_last_error());
     if (nts_heap_process_heaps(h->hc, h->proc.peb, &h->heaps, &h->nheaps, &h->process_heap) != NTS_OK)
