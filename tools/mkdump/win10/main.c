@@ -20,6 +20,8 @@
 #include "mm.h"
 
 int mk_threads_build(mk_machine *m); /* threads.c (stacks.c, teb.c): threads, TEBs, stacks, KPRCB threads */
+int mk_corrupt_set(const char *kinds); /* corrupt.c: --corrupt KIND[,KIND...] */
+int mk_corrupt_apply(mk_machine *m);
 
 static void usage(FILE *fp)
 {
@@ -36,6 +38,7 @@ static void usage(FILE *fp)
             "  --hive FILE                load a real hive file as \\REGISTRY\\MACHINE\\<NAME> (repeatable)\n"
             "  --isf DIR                  Volatility 3 symbol folder for the types the built-in layouts lack\n"
             "                             (today _MM_SESSION_SPACE: session ids); offsets still come from a type database\n"
+            "  --corrupt KIND[,KIND]      hostile variants (cycles, holes, lying lengths ...); --corrupt list names them\n"
             "Writes OUT.dmp and OUT.dmp.json (the ground truth).\n");
 }
 
@@ -98,6 +101,7 @@ static const feature features[] = {
     {"pool", mk_pool_build},
     {"PFN database", mk_pfn_build},
     {"memory counters", mk_mm_counters},
+    {"corruption (--corrupt)", mk_corrupt_apply}, /* last: damages what the others built */
 };
 
 int main(int argc, char **argv)
@@ -113,6 +117,9 @@ int main(int argc, char **argv)
         if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
             usage(stdout);
             return 0;
+        } else if (!strcmp(a, "--corrupt") && v) {
+            if (mk_corrupt_set(argv[++i]) != 0)
+                return 2;
         } else if (!strcmp(a, "--bitmap")) {
             o.bitmap = 1;
         } else if (!strcmp(a, "--hive")) {
