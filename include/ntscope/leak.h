@@ -34,6 +34,7 @@ typedef struct nts_leak_opts {
     size_t max_module_refs;/* 0: 8 */
     int no_scan;           /* skip the reachability scan */
     nts_typedb *ntdll;     /* optional, for the heap readers (see nts_heap_opts) */
+    uint64_t ntdll_base;   /* where ntdll is loaded (its globals: the heap keys) */
 } nts_leak_opts;
 
 /* A pointer found in a module's image that points into a busy heap block. */

@@ -184,6 +184,11 @@ static int cmd_leak(nts_session *s, const char *name, const char *args)
             return 1;
         only = pi.eprocess;
     }
+    nts_heap_opts ho;
+    memset(&ho, 0, sizeof ho);
+    heapcli_ntdll_types(s, &ho);
+    o.ntdll = ho.ntdll;
+    o.ntdll_base = ho.ntdll_base;
     nts_leak_report *r = NULL;
     if (nts_leak_analyze(k, &o, only, &r) != NTS_OK)
         return cmd_error(s, "!leak: %s", nts_last_error());

@@ -92,7 +92,7 @@ static int current_process(nts_session *s, nts_kernel *k, nts_process_info *out)
  * found on the symbol path after .process /r /p loaded the user modules):
  * the LFH types and the heap keys then come from it. ntdll is mapped at the
  * same base in every process. */
-static void ntdll_types(nts_session *s, nts_heap_opts *o)
+void heapcli_ntdll_types(nts_session *s, nts_heap_opts *o)
 {
     nts_symbols *sy = session_symbols(s);
     size_t mi;
@@ -128,7 +128,7 @@ int heapcli_open(nts_session *s, heapcli *h, const char *proc_arg)
     nts_heap_opts o;
     memset(&o, 0, sizeof o);
     o.build = nts_kernel_get_info(h->k)->build;
-    ntdll_types(s, &o);
+    heapcli_ntdll_types(s, &o);
     if (nts_heap_ctx_open(&h->hc, &mem, nts_kernel_typedb(h->k), &o) != NTS_OK)
         return cmd_error(s, "HEAPEXT: %s", nts_last_error());
     if (nts_heap_process_heaps(h->hc, h->proc.peb, &h->heaps, &h->nheaps, &h->process_heap) != NTS_OK)

@@ -49,6 +49,10 @@ int heapcli_find_process(nts_session *s, nts_kernel *k, const char *arg, nts_pro
 int heapcli_open(nts_session *s, heapcli *h, const char *proc_arg);
 void heapcli_close(heapcli *h);
 
+/* ntdll's type database and base from the session's symbols, when it has a
+ * PDB for ntdll (o->ntdll stays NULL otherwise). */
+void heapcli_ntdll_types(nts_session *s, nts_heap_opts *o);
+
 /* Index of heap address in the list, or -1. */
 int heapcli_heap_index(const heapcli *h, uint64_t heap);
 

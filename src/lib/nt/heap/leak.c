@@ -132,6 +132,7 @@ static void analyse(nts_kernel *k, const nts_leak_opts *o, const nts_process_inf
     memset(&ho, 0, sizeof ho);
     ho.build = nts_kernel_get_info(k)->build;
     ho.ntdll = o->ntdll;
+    ho.ntdll_base = o->ntdll_base;
     if (nts_heap_ctx_open(&hc, &mem, nts_kernel_typedb(k), &ho) != NTS_OK ||
         nts_heap_process_heaps(hc, pi->peb, &heaps, &nh, NULL) != NTS_OK) {
         snprintf(lp->problem, sizeof lp->problem, "heaps: %s", nts_last_error());
