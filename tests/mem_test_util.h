@@ -22,7 +22,7 @@
  * (4167656 pages), as --ram bytes. */
 #define SEED_RAM_ARG "--scenario seed --ram 17070718976"
 
-static char *mt_run(nts_session *s, const char *cmd)
+static inline char *mt_run(nts_session *s, const char *cmd)
 {
     char *buf = NULL;
     size_t len = 0;
@@ -35,7 +35,7 @@ static char *mt_run(nts_session *s, const char *cmd)
     return buf ? buf : strdup("");
 }
 
-static int mt_open_session(nts_session *s, const char *path)
+static inline int mt_open_session(nts_session *s, const char *path)
 {
     memset(s, 0, sizeof *s);
     if (session_open(s, path) != NTS_OK) {
@@ -46,7 +46,7 @@ static int mt_open_session(nts_session *s, const char *path)
     return 0;
 }
 
-static int mt_find_line(const char *text, const char *line)
+static inline int mt_find_line(const char *text, const char *line)
 {
     size_t n = strlen(line);
     for (const char *p = text; p && *p;) {
@@ -59,7 +59,7 @@ static int mt_find_line(const char *text, const char *line)
     return 0;
 }
 
-static int mt_has_line(const char *text, const char *line)
+static inline int mt_has_line(const char *text, const char *line)
 {
     if (mt_find_line(text, line))
         return 1;
@@ -67,8 +67,8 @@ static int mt_has_line(const char *text, const char *line)
     return 0;
 }
 
-static int mt_has_linef(const char *text, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static int mt_has_linef(const char *text, const char *fmt, ...)
+static inline int mt_has_linef(const char *text, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static inline int mt_has_linef(const char *text, const char *fmt, ...)
 {
     char l[4096];
     va_list ap;
@@ -78,7 +78,7 @@ static int mt_has_linef(const char *text, const char *fmt, ...)
     return mt_has_line(text, l);
 }
 
-static int mt_has(const char *text, const char *sub)
+static inline int mt_has(const char *text, const char *sub)
 {
     if (strstr(text, sub))
         return 1;
@@ -89,7 +89,7 @@ static int mt_has(const char *text, const char *sub)
 /* Lines of `text` after the echoed command, up to the end: the command's
  * output exactly (the session does not echo in tests). The i-th line (0
  * based) into buf; 0 if there is none. */
-static int mt_line(const char *text, size_t i, char *buf, size_t n)
+static inline int mt_line(const char *text, size_t i, char *buf, size_t n)
 {
     const char *p = text;
     for (size_t k = 0; k < i && p; k++) {
@@ -109,7 +109,7 @@ static int mt_line(const char *text, size_t i, char *buf, size_t n)
 }
 
 /* Compare the command's output with the expected lines, one by one. */
-static int mt_same_lines(const char *text, const char *const *want, size_t n)
+static inline int mt_same_lines(const char *text, const char *const *want, size_t n)
 {
     int ok = 1;
     char got[1024];
@@ -127,7 +127,7 @@ static int mt_same_lines(const char *text, const char *const *want, size_t n)
 }
 
 /* A dump's kernel (the dump stays open in *d). */
-static nts_kernel *mt_kernel(const char *path, nts_dump **d)
+static inline nts_kernel *mt_kernel(const char *path, nts_dump **d)
 {
     *d = NULL;
     if (nts_dump_open(d, path, NULL) != NTS_OK) {
@@ -144,7 +144,7 @@ static nts_kernel *mt_kernel(const char *path, nts_dump **d)
     return k;
 }
 
-static void mt_kernel_close(nts_kernel *k, nts_dump *d)
+static inline void mt_kernel_close(nts_kernel *k, nts_dump *d)
 {
     if (k)
         nts_kernel_close(k);
@@ -153,7 +153,7 @@ static void mt_kernel_close(nts_kernel *k, nts_dump *d)
 }
 
 /* Skip unless the builder and python3 are there. */
-static void mt_need_builder(void)
+static inline void mt_need_builder(void)
 {
     if (!builder_path())
         SKIP("ntscope-mkdump is not built");

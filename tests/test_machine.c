@@ -49,7 +49,8 @@ static size_t put_struct(uint8_t *b, uint8_t type, const uint8_t *fmt, uint8_t f
     b[n++] = (uint8_t)(4 + fmt_len);
     b[n++] = (uint8_t)handle;
     b[n++] = (uint8_t)(handle >> 8);
-    memcpy(b + n, fmt, fmt_len);
+    if (fmt_len)
+        memcpy(b + n, fmt, fmt_len);
     n += fmt_len;
     if (!strings || !strings[0]) {
         b[n++] = 0;

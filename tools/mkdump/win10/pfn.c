@@ -5,7 +5,8 @@
  * counts with --scenario seed).
  *
  * The last module to allocate memory. Steps:
- *  1. map the database's pages (only where the runs need entries);
+ *  1. map the database's pages (only where the runs need entries), in 2 MB
+ *     pages as Windows does when physical memory allows;
  *  2. walk every address space's page tables from the physical pages: each
  *     page a valid PTE maps is Active/Valid with its PTE's address (through
  *     the self-map) and the PFN of the table holding it; page-table pages
@@ -210,6 +211,8 @@ static int walk(mk_machine *m, rmap *r, const selfmap *sm, uint64_t dtb_read, ui
 
 /* ---- the database's pages ------------------------------------------------ */
 
+/* The database in 2 MB pages where physical memory has them (Windows maps it
+ * with large pages when it can), else 4 KB pages. */
 static int map_database(mk_machine *m, uint32_t esize, uint64_t *pages)
 {
     uint64_t base = m->pfn_database, last_end = 0;
@@ -217,11 +220,21 @@ static int map_database(mk_machine *m, uint32_t esize, uint64_t *pages)
     for (size_t r = 0; r < dw_run_count(m->img); r++) {
         uint64_t b, c;
         dw_get_run(m->img, r, &b, &c);
-        uint64_t start = (base + b * esize) & ~0xfffull, end = (base + (b + c) * esize + 0xfff) & ~0xfffull;
+        uint64_t start = (base + b * esize) & ~0x1fffffull, end = (base + (b + c) * esize + 0x1fffff) & ~0x1fffffull;
         if (start < last_end)
             start = last_end;
         if (start >= end)
             continue;
+        for (uint64_t va = start; va < end; va += 0x200000) {
+            uint64_t pa;
+            if (dw_translate(m->kas, va, &pa, NULL) == 0)
+                continue;
+            uint64_t pfn = dw_alloc_pages(m->img, 512, 512, 0, dw_max_pfn(m->img));
+            if (pfn != DW_NO_PFN) {
+                if (dw_map_large(m->kas, va, pfn << 12, 0x200000, DW_PAGE_KERNEL_RW | DW_PTE_G) != 0)
+                    return mk_fail(m, "pfn: %s", dw_error(m->img));
+            }
+        }
         if (mk_kva_place(m, start, end - start) != 0)
             return -1;
         *pages += (end - start) >> 12;

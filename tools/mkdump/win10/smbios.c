@@ -33,7 +33,8 @@ static void put(tbuf *t, const void *p, size_t n)
         t->overflow = 1;
         return;
     }
-    memcpy(t->b + t->n, p, n);
+    if (n)
+        memcpy(t->b + t->n, p, n);
     t->n += n;
 }
 
