@@ -35,6 +35,79 @@
 #include "commands.h"
 #include "nt_test_util.h"
 
+/* ---- truth lookups by binary search (a truth has ~170k lines; the tests ask ~100k times) ---- */
+
+typedef struct tpair {
+    const char *k, *v;
+} tpair;
+
+static struct {
+    const truth *t;
+    size_t n;
+    tpair *p;
+} tidx;
+
+static int tpair_cmp(const void *a, const void *b)
+{
+    return strcmp(((const tpair *)a)->k, ((const tpair *)b)->k);
+}
+
+static const char *tlookup(const truth *t, const char *key)
+{
+    if (tidx.t != t || tidx.n != t->n) {
+        free(tidx.p);
+        tidx.p = malloc((t->n ? t->n : 1) * sizeof *tidx.p);
+        if (!tidx.p)
+            return NULL;
+        for (size_t i = 0; i < t->n; i++)
+            tidx.p[i].k = t->key[i], tidx.p[i].v = t->val[i];
+        qsort(tidx.p, t->n, sizeof *tidx.p, tpair_cmp);
+        tidx.t = t;
+        tidx.n = t->n;
+    }
+    tpair want = {key, NULL};
+    const tpair *hit = bsearch(&want, tidx.p, tidx.n, sizeof *tidx.p, tpair_cmp);
+    return hit ? hit->v : NULL;
+}
+
+static const char *xget(const truth *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static const char *xget(const truth *t, const char *fmt, ...)
+{
+    char k[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(k, sizeof k, fmt, ap);
+    va_end(ap);
+    return tlookup(t, k);
+}
+
+static int64_t xnum(const truth *t, int64_t dflt, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static int64_t xnum(const truth *t, int64_t dflt, const char *fmt, ...)
+{
+    char k[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(k, sizeof k, fmt, ap);
+    va_end(ap);
+    const char *v = tlookup(t, k);
+    if (!v || !*v)
+        return dflt;
+    return v[0] == '-' ? strtoll(v, NULL, 0) : (int64_t)strtoull(v, NULL, 0);
+}
+
+#define tget xget
+#define tnum xnum
+
+static void tfree(truth *t)
+{
+    if (tidx.t == t) {
+        free(tidx.p);
+        memset(&tidx, 0, sizeof tidx);
+    }
+    truth_free(t);
+}
+#define truth_free tfree
+
 /* ---- running commands ------------------------------------------------------------ */
 
 static char *run(nts_session *s, const char *cmd)
