@@ -46,7 +46,7 @@ WALL_LIMIT=${NTS_HOSTILE_WALL:-120}
 MKOPTS="--scenario seed --ram 2G"
 
 # The marker the object model and the commands print where data was bad.
-MARK='truncated at|cycle|loop|[Ss]tack walk stopped|could not be unwound|not readable|unreadable|[Mm]emory read error|not present|not in the dump|past physical|beyond|invalid|corrupt|\?\?\?\?|module_[0-9a-f]{16}|<[A-Za-z ]*error[^>]*>'
+MARK='truncated at|cycle|loops?|impossible|not a valid|[Ss]tack walk stopped|could not be unwound|not readable|unreadable|[Mm]emory read error|not present|not in the dump|past physical|beyond|invalid|corrupt|\?\?\?\?|module_[0-9a-f]{16}|<[A-Za-z ]*error[^>]*>'
 # (kind|command prefix) pairs whose command exists but shows no marker yet:
 # lm lists the modules it read from a cut PsLoadedModuleList without saying
 # it was cut; !peb prints an environment that runs into an unmapped page
@@ -82,6 +82,9 @@ out = {
 c = t.get("corrupt", {})
 addrs = [v for k, v in sorted(c.items()) if isinstance(v, str) and v.startswith("0x")]
 out["CADDRS"] = " ".join(addrs)
+for k, v in c.items():
+    if isinstance(v, str) and v.startswith("0x"):
+        out["C_" + k] = v
 for k, v in out.items():
     print("%s='%s'" % (k, v))
 EOF
@@ -242,6 +245,9 @@ marked_commands() {
     str-noterm) echo ".process /r /p $EXP_EPROC; !peb" ;;
     pt-self | pt-beyond) echo ".process /r /p $EPROC; !peb" ;;
     unwind-loop) echo 'k' ;;
+    heap-loop) echo ".process /r /p $EPROC; !heap -a ${C_heap_loop_heap:-0}" ;;
+    pool-bad) echo "!pool $EPROC" ;;
+    pfn-bad) echo '!memusage 8' ;;
     esac
     case $1 in
     proc-unmapped) echo "dt nt!_EPROCESS $CADDRS" | awk '{print $1, $2, $3}' ;;

@@ -38,6 +38,16 @@
  *                 physical memory; a process whose DirectoryTableBase does
  *   unwind-loop   a kernel function whose chained UNWIND_INFO is itself, two
  *                 functions whose chains point at each other
+ *   heap-loop     D4C.exe's process heap: the first segment's list entry and
+ *                 the first free block's entry name themselves, the virtual
+ *                 block list dangles
+ *   pool-bad      the pool page of an EPROCESS: its first header with
+ *                 BlockSize 0 and a PreviousSize
+ *   pfn-bad       PFN entries of a PEB page and a PML4: zeroed but
+ *                 referenced, active without a reference, a PteAddress in a
+ *                 hole, share count 2^64-1, a link naming itself
+ * (Hives: tests/test_reg_hostile.c and fuzz_hivemap hold cyclic subkey lists
+ * and broken maps; the builder does not damage them yet.)
  *
  * Layer: tools (the test bed). Uses only mk.h and the dump writer.
  */
@@ -525,6 +535,84 @@ static int unwind_loop(mk_machine *m, mk_json *out)
     return 0;
 }
 
+/* ---- heaps, pool pages, PFN entries ------------------------------------- */
+
+/* The NT heap of p at heap: its segment list loops (the first segment's
+ * entry names itself), its first free list entry names itself, and the
+ * free-list head's Blink dangles. */
+static int heap_loop(mk_machine *m, mk_json *out)
+{
+    mk_process *p = user_proc(m, "D4C.exe");
+    if (!p || !p->process_heap)
+        return mk_fail(m, "--corrupt heap-loop: no process heap");
+    uint64_t h = p->process_heap;
+    uint64_t seglist = h + mk_off(m, "_HEAP.SegmentList");
+    uint64_t first_seg = mk_r64(m, p->as, seglist + m->L.le_flink);
+    if (first_seg && first_seg != seglist) {
+        mk_w64(m, p->as, first_seg + m->L.le_flink, first_seg);
+        mk_w64(m, p->as, first_seg + m->L.le_blink, first_seg);
+    }
+    uint64_t fl = h + mk_off(m, "_HEAP.FreeLists");
+    uint64_t first_free = mk_r64(m, p->as, fl + m->L.le_flink);
+    if (first_free && first_free != fl) {
+        mk_w64(m, p->as, first_free + m->L.le_flink, first_free);
+        mk_w64(m, p->as, first_free + m->L.le_blink, first_free);
+    } else {
+        mk_w64(m, p->as, fl + m->L.le_flink, fl + 0x100000);
+    }
+    /* VirtualAllocdBlocks into a hole */
+    mk_w64(m, p->as, h + mk_off(m, "_HEAP.VirtualAllocdBlocks") + m->L.le_flink, 0x00007ff000000000ull);
+    mk_json_str(out, "heap_loop_process", p->name);
+    note(out, "heap_loop_heap", h);
+    note(out, "heap_loop_segment", first_seg);
+    note(out, "heap_loop_free", first_free);
+    return 0;
+}
+
+/* Pool headers: the page of D4C.exe's EPROCESS gets a first header with
+ * BlockSize 0 and a PreviousSize although it is the first in its page. */
+static int pool_bad(mk_machine *m, mk_json *out)
+{
+    mk_process *p = user_proc(m, "D4C.exe");
+    if (!p)
+        return mk_fail(m, "--corrupt pool-bad: no process");
+    uint64_t page = p->eprocess & ~0xfffull;
+    mk_write_field(m, page, "_POOL_HEADER.BlockSize", 0);
+    mk_write_field(m, page, "_POOL_HEADER.PreviousSize", 0xff);
+    note(out, "pool_bad_page", page);
+    return 0;
+}
+
+/* PFN entries: the PFN of D4C.exe's PEB page and of its PML4 say impossible
+ * things (a zeroed page still referenced, an active page without a
+ * reference, a PteAddress in a hole, a share count of 2^64-1, a list link
+ * naming itself). */
+static int pfn_bad(mk_machine *m, mk_json *out)
+{
+    mk_process *p = user_proc(m, "D4C.exe");
+    if (!p || !m->pfn_database)
+        return mk_fail(m, "--corrupt pfn-bad: no PFN database");
+    uint64_t pa;
+    if (dw_translate(p->as, p->peb, &pa, NULL) != 0)
+        return mk_fail(m, "--corrupt pfn-bad: the PEB is not mapped");
+    uint64_t esz = mk_sizeof(m, "_MMPFN");
+    uint64_t pfns[2] = {pa >> 12, mk_as_final_dtb(m, p->as) >> 12};
+    for (int i = 0; i < 2; i++) {
+        uint64_t e = m->pfn_database + pfns[i] * esz;
+        if (!mapped(m->kas, e))
+            continue;
+        /* a zeroed page still referenced; an active page with no reference */
+        mk_write_field_opt(m, e, "_MMPFN.u3.e1.PageLocation", i ? 6 : 0);
+        if (i)
+            mk_write_field_opt(m, e, "_MMPFN.u3.e2.ReferenceCount", 0);
+        mk_write_field_opt(m, e, "_MMPFN.PteAddress", 0xffff8a0000000000ull);
+        mk_write_field_opt(m, e, "_MMPFN.u2.ShareCount", 0xFFFFFFFFFFFFFFFFull);
+        mk_write_field_opt(m, e, "_MMPFN.u1.Flink", pfns[i]);
+        note(out, i ? "pfn_bad_dtb_entry" : "pfn_bad_peb_entry", e);
+    }
+    return 0;
+}
+
 /* ---- the table ---------------------------------------------------------- */
 
 static const corrupt_kind kinds[] = {
@@ -543,6 +631,9 @@ static const corrupt_kind kinds[] = {
     {"pt-self", pt_self, "page-table entries naming their own table or the PML4"},
     {"pt-beyond", pt_beyond, "page-table entries and a DirBase past physical memory"},
     {"unwind-loop", unwind_loop, "chained UNWIND_INFO that loops"},
+    {"heap-loop", heap_loop, "an NT heap's segment list and free list name themselves, virtual blocks dangle"},
+    {"pool-bad", pool_bad, "a pool page whose first header has BlockSize 0 and a PreviousSize"},
+    {"pfn-bad", pfn_bad, "PFN entries zeroed but referenced, active without a reference, PteAddress in a hole"},
 };
 #define NKINDS (sizeof kinds / sizeof kinds[0])
 
