@@ -38,10 +38,35 @@ static double run_cmd(nts_session *s, const char *cmd)
     return bench_wall_ms() - t;
 }
 
+/* The command's output once (to check it ran), its size in bytes. */
+static size_t output_size(nts_session *s, const char *cmd, char *first, size_t n)
+{
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *keep = s->out;
+    s->out = open_memstream(&buf, &len);
+    if (!s->out) {
+        s->out = keep;
+        return 0;
+    }
+    dispatch_line(s, cmd);
+    fclose(s->out);
+    s->out = keep;
+    size_t l = buf ? strcspn(buf, "\n") : 0;
+    if (l >= n)
+        l = n - 1;
+    memcpy(first, buf ? buf : "", l);
+    first[l] = 0;
+    free(buf);
+    return len;
+}
+
 static double median_cmd(nts_session *s, const char *cmd, int n)
 {
     double v[32];
-    run_cmd(s, cmd);
+    char first[128];
+    size_t bytes = output_size(s, cmd, first, sizeof first);
+    printf("  (%s: %zu bytes of output, first line \"%s\")\n", cmd, bytes, first);
     for (int i = 0; i < n; i++)
         v[i] = run_cmd(s, cmd);
     return bench_median(v, n);
