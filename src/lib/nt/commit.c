@@ -479,8 +479,8 @@ nts_status nts_vm_read(nts_kernel *k, unsigned flags, nts_vm_info **out)
     free(c.state.buf);
     if (!v->v[NTS_VM_PHYSICAL].have && !v->v[NTS_VM_COMMITTED].have) {
         nts_vm_free(v);
-        return nts__fail(NTS_E_UNSUPPORTED, "no memory counters: the kernel's layouts and symbols name neither "
-                         "MiSystemPartition nor the Mm* globals (or they are not in the dump)");
+        return nts__fail(NTS_E_UNSUPPORTED, "no memory counters: neither MiSystemPartition nor the Mm* globals are "
+                         "known to the kernel's symbols and in the dump");
     }
     for (unsigned i = 0; i < NTS_VM_COUNTER_COUNT; i++)
         if (nts_vm_counter_is_system_commit(i) && v->v[i].have && !v->v[i].inconsistent)

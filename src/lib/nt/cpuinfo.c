@@ -45,9 +45,11 @@ nts_status nts_cpu_info_read(nts_kernel *k, uint32_t cpu, nts_cpu_info *out)
             out->prcb = ti.prcb_va;
             out->number = cpu;
         } else {
-            return st == NTS_E_NOT_FOUND ? st
-                                         : nts__fail(NTS_E_NOT_FOUND, "processor %u: its PRCB is not in the dump (%s)",
-                                                     cpu, nts_last_error());
+            if (st == NTS_E_NOT_FOUND)
+                return st;
+            char why[256]; /* the read's message, kept before nts__fail replaces it */
+            snprintf(why, sizeof why, "%s", nts_last_error());
+            return nts__fail(NTS_E_NOT_FOUND, "processor %u: its PRCB is not in the dump (%s)", cpu, why);
         }
     }
     nts_typedb *db = nts_kernel_typedb(k);

@@ -138,8 +138,8 @@ nts_status nts__pfn_map_open(nts_kernel *k, nts__pfn_map *m)
     nts_dump *dump = nts_kernel_dump(k);
     const nts_dump_info *di = nts_dump_get_info(dump);
     if (!di->phys_run_count || !di->phys_runs)
-        return nts__fail(NTS_E_NOT_FOUND, "the dump has no physical memory runs (a %s dump holds no PFN "
-                         "database)", nts_dump_type_name(di->dump_type));
+        return nts__fail(NTS_E_NOT_FOUND, "the dump has no physical memory runs, so no PFN database (%s)",
+                         nts_dump_type_name(di->dump_type));
     m->runs = di->phys_runs;
     m->nruns = di->phys_run_count;
     uint64_t hi = 0;

@@ -163,7 +163,9 @@ nts_status nts_pool_find(nts_kernel *k, const char *pattern, nts_pool_find_resul
     s.r = calloc(1, sizeof *s.r);
     if (!s.r)
         return nts__fail(NTS_E_NOMEM, "out of memory");
-    if (nts_pool_big_read(k, &s.big) == NTS_OK) {
+    if (nts_pool_big_read(k, &s.big) != NTS_OK) {
+        snprintf(s.r->problem, sizeof s.r->problem, "the big pool table was not read: %s", nts_last_error());
+    } else {
         for (size_t i = 0; i < s.big->count; i++) {
             const nts_pool_big *b = &s.big->items[i];
             if (nts_pool_tag_match(b->tag, pattern) &&
@@ -206,8 +208,8 @@ nts_status nts_pool_find(nts_kernel *k, const char *pattern, nts_pool_find_resul
     }
     if (!regions && !s.r->problem[0])
         snprintf(s.r->problem, sizeof s.r->problem,
-                 "the pool regions are unknown (no MiState.Vs.SystemVaType, no Mm*PoolStart globals): only the "
-                 "big pool table was searched");
+                 "the pool regions are unknown (MiState's VA types and the Mm*Pool globals are not known or not "
+                 "in the dump): only the big pool table was searched");
     nts_pool_big_free(s.big);
     if (s.oom) {
         nts_pool_find_free(s.r);

@@ -168,8 +168,11 @@ nts_status nts_smbios_read(nts_kernel *k, nts_smbios **out)
                          "WmipSMBiosTablePhysicalAddress, WmipSMBiosTableLength and WmipSMBiosVersionInfo");
     nts_status st;
     if ((st = nts_vas_read_u64(vas, va_pa, &pa)) != NTS_OK || (st = nts_vas_read_u32(vas, va_len, &len)) != NTS_OK ||
-        (st = nts_vas_read_u32(vas, va_ver, &ver)) != NTS_OK)
-        return nts__fail(st, "the SMBIOS globals are not in the dump (%s)", nts_last_error());
+        (st = nts_vas_read_u32(vas, va_ver, &ver)) != NTS_OK) {
+        char why[256]; /* the read's message, kept before nts__fail replaces it */
+        snprintf(why, sizeof why, "%s", nts_last_error());
+        return nts__fail(st, "the SMBIOS globals are not in the dump (%s)", why);
+    }
     if (!pa || !len)
         return nts__fail(NTS_E_NOT_FOUND, "the kernel found no SMBIOS table (address %" PRIx64 ", length %u)", pa,
                          len);
