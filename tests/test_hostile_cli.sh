@@ -7,11 +7,15 @@
 #     freed on that path (found by fuzz seeds, run under the ASan build);
 #   - --max-memory: a budget too small for the bitmap dump's rank table makes
 #     the open fail with the limit in the message; bad sizes are usage errors;
-#   - .logopen refuses the dump being read, also through a symbolic link.
+#   - .logopen refuses the dump being read, also through a symbolic link;
+#   - (regression) command lines that end inside an option ('!process /'
+#     read one byte past the line: found by fuzz_cli under ASan) and other
+#     truncated options run cleanly on an ntscope-mkdump dump.
 # Environment (set by ctest): NTSCOPE, NTS_BUILD_DIR. Exit 77: skipped.
 set -u
 NTSCOPE=${NTSCOPE:-${NTS_BUILD_DIR:-build}/ntscope}
 FIXTURE=${NTS_BUILD_DIR:-build}/tools/mkdump/nts-mkfixture
+MKDUMP=${NTS_BUILD_DIR:-build}/tools/mkdump/ntscope-mkdump
 [ -x "$NTSCOPE" ] && [ -x "$FIXTURE" ] || { echo "SKIP: ntscope or nts-mkfixture not built"; exit 77; }
 work=$(mktemp -d "${TMPDIR:-/tmp}/nts-hostile-cli.XXXXXX") || exit 1
 trap 'rm -rf "$work"' EXIT INT TERM
@@ -50,6 +54,25 @@ sum=$(cksum <"$work/bm.dmp")
     "$work/bm.dmp" >"$work/out" 2>&1
 [ "$(grep -c "Refusing" "$work/out")" -eq 3 ] && ok || { bad ".logopen of the dump was not refused 3 times"; cat "$work/out"; }
 [ "$(cksum <"$work/bm.dmp")" = "$sum" ] && ok || bad "the dump changed"
+
+# options cut at the end of the line, on a dump with a kernel
+if [ -x "$MKDUMP" ] && "$MKDUMP" "$work/k.dmp" --ram 256M >/dev/null 2>&1; then
+    for c in '!process /' '!process /m' '!process /s' '!process 0 0 /' '.process /' '.process /r /p' \
+        '.thread /' 'db /' 'db /c' 'db /p' 'dt -' 'dt -r' 'dt nt!_EPROCESS -r' 'lm m' 's -' 's -a' \
+        '!heap -' '!heap -p -a' '!vtop' '!pte' '!reg' '!reg querykey' '!pool' '!poolfind' 'x' 'ln' \
+        '!lmi' '.cxr' '.exr' 'k L' '? (' '.formats' '!analyze -' 'r rip=' '!memusage' '!vm /'; do
+        "$NTSCOPE" --offline -q -c "$c" "$work/k.dmp" >"$work/out" 2>"$work/err"
+        rc=$?
+        if [ $rc -ne 0 ] || grep -q -E "Sanitizer|runtime error" "$work/err"; then
+            bad "'$c': exit $rc"
+            head -n 8 "$work/err"
+        else
+            ok
+        fi
+    done
+else
+    echo "note: no ntscope-mkdump dump, the cut-option checks are skipped"
+fi
 
 echo "$pass passed, $fail failed"
 [ $fail -eq 0 ]

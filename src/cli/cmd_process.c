@@ -314,6 +314,8 @@ int cmd_process(nts_session *s, const char *name, const char *args)
     char module[256] = "";
     while (*p == '/') {
         char opt = p[1];
+        if (!opt)
+            break; /* a '/' that ends the line: not past the NUL */
         p = skip_ws(p + 2);
         if (opt == 's' || opt == 'S') {
             const char *end;
