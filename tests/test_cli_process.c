@@ -879,6 +879,7 @@ static void test_triage(const char *path)
 static const char *const hostile_cmds[] = {
     "!process 0 0", "!process 0 7", "!process 0 17", "!for_each_process", "!tlist", "!commandline -a",
     "k", "kb 5", "kc", "!thread", ".process", "!peb", "!teb", "!analyze -v",
+    "!for_each_process \".process /r /p @#Process; !peb\"", ".process 0",
 };
 
 /* Run every command on a hostile dump: each within a second of CPU time; the
@@ -1023,10 +1024,12 @@ static void test_hostile(void)
     static const struct {
         const char *kind, *marker;
     } kinds[] = {
-        {"proc-cycle", "*** Process list walk stopped"}, {"proc-self", NULL}, {"proc-dangling", NULL},
-        {"proc-null", NULL}, {"proc-unmapped", NULL}, {"thread-self", NULL}, {"umod-cycle", NULL},
-        {"str-long", NULL}, {"str-noterm", NULL}, {"count-huge", NULL}, {"pt-self", NULL}, {"pt-beyond", NULL},
-        {"unwind-loop", NULL},
+        {"proc-cycle", "*** Process list walk stopped"}, {"proc-self", "*** Process list walk stopped"},
+        {"proc-dangling", "*** Process list walk stopped"}, {"proc-null", "*** Process list walk stopped"},
+        {"proc-unmapped", "*** Process list walk stopped"}, {"thread-self", "*** Thread list walk stopped"},
+        {"umod-cycle", "*** loader list walk stopped"}, {"str-long", NULL}, {"str-noterm", NULL},
+        {"count-huge", NULL}, {"pt-self", NULL}, {"pt-beyond", NULL},
+        {"unwind-loop", "WARNING: Stack walk stopped"},
     };
     char args[200];
     snprintf(args, sizeof args, "--corrupt proc-cycle > /dev/null 2>&1");
