@@ -233,9 +233,10 @@ static void walk_json(nts_session *s, const char *key, const nts_walk *w)
 static void print_one(nts_session *s, const nts_process_info *p, uint64_t flags)
 {
     uint64_t saved = 0;
-    int switched = 0;
+    int switched = 0, saved_kernel_space = 0;
     if ((flags & 0x10) && (p->have & NTS_PROC_HAVE_BASIC)) {
         saved = ntctx_process(s);
+        saved_kernel_space = s->vas == s->kvas;
         switched = ntctx_set_process(s, p->eprocess) == NTS_OK;
     }
     if (s->json) {
@@ -282,8 +283,14 @@ static void print_one(nts_session *s, const nts_process_info *p, uint64_t flags)
     }
     if (s->json)
         jw_end_obj(s);
-    if (switched && saved)
-        ntctx_set_process(s, saved);
+    if (switched) { /* back to the implicit process and the space the command started with */
+        if (saved_kernel_space) {
+            s->vas = s->kvas;
+            s->cur_process = saved;
+        } else if (saved) {
+            ntctx_set_process(s, saved);
+        }
+    }
 }
 
 /* ImageFileName holds at most 14 characters: a longer name matches its first 14. */

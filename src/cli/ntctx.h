@@ -11,9 +11,9 @@
  * that ran on the crashing processor and its process, as WinDbg starts.
  *
  * Process spaces and user module lists are kept in a small cache (the
- * implicit process's always; a few others, least recently used first out),
- * so that `!process 0 7` walks each process's threads with one space and one
- * module list. User modules are symbolised from their exports (or a PDB the
+ * implicit process's always; seven others, least recently used first out),
+ * so that `!process 0 17` (each process implicit in turn) reads each
+ * process's threads with one space and one module list. User modules are symbolised from their exports (or a PDB the
  * symbol path has locally: user-module lookups never download).
  */
 #ifndef NTS_CLI_NTCTX_H
