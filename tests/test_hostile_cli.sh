@@ -10,7 +10,10 @@
 #   - .logopen refuses the dump being read, also through a symbolic link;
 #   - (regression) command lines that end inside an option ('!process /'
 #     read one byte past the line: found by fuzz_cli under ASan) and other
-#     truncated options run cleanly on an ntscope-mkdump dump.
+#     truncated options run cleanly on an ntscope-mkdump dump;
+#   - (regression) `da`/`du` with L? of 2^64 in JSON mode built the whole
+#     string in memory without end (found by fuzz_cli: a hang, then memory
+#     exhaustion); the JSON string stops at 1M characters.
 # Environment (set by ctest): NTSCOPE, NTS_BUILD_DIR. Exit 77: skipped.
 set -u
 NTSCOPE=${NTSCOPE:-${NTS_BUILD_DIR:-build}/ntscope}
@@ -66,6 +69,16 @@ if [ -x "$MKDUMP" ] && "$MKDUMP" "$work/k.dmp" --ram 256M >/dev/null 2>&1; then
         if [ $rc -ne 0 ] || grep -q -E "Sanitizer|runtime error" "$work/err"; then
             bad "'$c': exit $rc"
             head -n 8 "$work/err"
+        else
+            ok
+        fi
+    done
+    for c in 'da 0 L?-3' 'du 0 L?-3' 'da fffff80000000000 L?ffffffffff'; do
+        timeout 60 "$NTSCOPE" --json --offline -q -c "$c" "$work/k.dmp" >"$work/out" 2>"$work/err"
+        rc=$?
+        size=$(wc -c <"$work/out")
+        if [ $rc -ne 0 ] || [ "$size" -gt 4000000 ]; then
+            bad "--json '$c': exit $rc, $size bytes (want 0 and at most ~1M characters)"
         else
             ok
         fi

@@ -256,6 +256,10 @@ static uint64_t show_hex(display *d, uint64_t start, uint64_t count)
  * next line finds the NUL at once); da also prints that empty line when it
  * reaches its default limit, du does not (both as WinDbg's output shows).
  */
+/* The most characters one da/du JSON document holds (its string is built in
+ * memory; the text output streams line by line). */
+#define STRING_JSON_MAX (1u << 20)
+
 static uint64_t show_string(display *d, uint64_t start, uint64_t limit, int explicit_length)
 {
     nts_session *s = d->s;
@@ -316,6 +320,8 @@ static uint64_t show_string(display *d, uint64_t start, uint64_t limit, int expl
             break;
         if (remaining == 0 && (f->string == 'u' || explicit_length))
             break;
+        if (s->json && text_len >= STRING_JSON_MAX)
+            break; /* L? over gigabytes: the JSON string is held in memory, text lines are not */
     }
     uint64_t next = addr + (nul ? unit : 0);
     if (s->json) {
