@@ -153,14 +153,12 @@ EOF
     for a in $CADDRS; do
         echo "dt nt!_EPROCESS $a"
         echo "!process $a 7"
-        echo "dq $a"
-        echo "!pte $a"
     done
     # every command help lists, bare (the session-changing ones left out),
-    # on the clean dump and a few kinds (the bare commands mostly read what
-    # every kind leaves alone; this keeps the suite near a minute)
+    # on the clean dump (the bare commands mostly read what every kind
+    # leaves alone; this keeps the suite near a minute and a half)
     case $1 in
-    clean | str-long | pt-self | pt-beyond)
+    clean)
         printf '%s\n' "$HELP" | awk '{print $1}' |
             grep -v -E '^(q|qq|\.log.*|\.symfix\+?|\.sympath\+?|\.reload|help|\.help)$' ;;
     esac
