@@ -10,8 +10,10 @@ JOBS        ?= $(shell nproc 2>/dev/null || echo 2)
 FUZZ_TIME   ?= 30
 DEMO_DIR    ?= $(BUILD)/demo
 DEMO        ?= $(DEMO_DIR)/demo.dmp
+# The seed machine's RAM: 4167656 pages, so !memusage 0x08 prints the seed's counts.
+SEED_RAM    ?= 17070718976
 # The main job of the walkthrough (../shared/seed), as far as ntscope answers it today.
-# The demo dump is ntscope-mkdump's seed scenario: the seed's machine, sparse, 16 GB.
+# The demo dump is ntscope-mkdump's seed scenario: the seed's machine, a sparse file.
 DEMO_CMDS   ?= !analyze -v; vertarget; !sysinfo cpuinfo; !sysinfo machineid; !reg hivelist; !vm; !memusage 8; !process 0 0 D4C.exe; .process /r /p ffffcb0c950ea0c0; !peb; !heap; !leak
 
 .PHONY: all build run demo test install asan minimal fuzz bench clean
@@ -26,7 +28,7 @@ build: $(BUILD)/CMakeCache.txt
 
 demo: build
 	@mkdir -p $(DEMO_DIR)
-	$(BUILD)/tools/mkdump/ntscope-mkdump $(DEMO) --scenario seed
+	$(BUILD)/tools/mkdump/ntscope-mkdump $(DEMO) --scenario seed --ram $(SEED_RAM)
 
 run: demo
 	$(BUILD)/ntscope -c '$(DEMO_CMDS)' $(DEMO)
