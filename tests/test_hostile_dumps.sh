@@ -141,6 +141,8 @@ s -a @rsp L?100000 "ntoskrnl"
 s -d 0 L?7fffffffffff 12345678
 !reg hivelist
 !reg querykey \\REGISTRY\\MACHINE\\SOFTWARE
+!reg querykey \\REGISTRY
+!reg query \\REGISTRY\\MACHINE
 !vm
 !memusage 8
 !heap
@@ -246,6 +248,7 @@ marked_commands() {
     heap-loop) echo ".process /r /p $EPROC; !heap -a ${C_heap_loop_heap:-0}" ;;
     pool-bad) echo "!pool $EPROC" ;;
     pfn-bad) echo '!memusage 8' ;;
+    hive-cycle) printf '%s\n' '!reg querykey \REGISTRY\MACHINE\SYSTEM' ;;
     esac
     case $1 in
     proc-unmapped) echo "dt nt!_EPROCESS $CADDRS" | awk '{print $1, $2, $3}' ;;

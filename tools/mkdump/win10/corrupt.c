@@ -46,8 +46,9 @@
  *   pfn-bad       PFN entries of a PEB page and a PML4: zeroed but
  *                 referenced, active without a reference, a PteAddress in a
  *                 hole, share count 2^64-1, a link naming itself
- * (Hives: tests/test_reg_hostile.c and fuzz_hivemap hold cyclic subkey lists
- * and broken maps; the builder does not damage them yet.)
+ *   hive-cycle    the master hive's root key lists itself as a subkey and
+ *                 its first subkey lists the root (a parent loop); another
+ *                 hive's subkey list names a cell past its storage
  *
  * Layer: tools (the test bed). Uses only mk.h and the dump writer.
  */
@@ -613,6 +614,91 @@ static int pfn_bad(mk_machine *m, mk_json *out)
     return 0;
 }
 
+/* ---- hives --------------------------------------------------------------- */
+
+/* The kernel VA of a stable cell of the hive at hh (Windows 8.1+ maps:
+ * Storage[0].Map->Directory[b >> 9]->Table[b & 0x1ff], the bin's address in
+ * PermanentBinAddress with 4 flag bits, the block's offset in BlockOffset),
+ * or 0 when a step is not mapped in the kernel. */
+static uint64_t hive_cell_va(mk_machine *m, uint64_t hh, uint32_t cell)
+{
+    uint64_t dual = hh + mk_off(m, "_HHIVE.Storage");
+    uint64_t mapp = dual + mk_off(m, "_DUAL.Map");
+    if (!mapped(m->kas, mapp))
+        return 0;
+    uint64_t map = mk_r64(m, m->kas, mapp);
+    uint32_t b = (cell & 0x7fffffffu) >> 12;
+    uint64_t dirp = map + mk_off(m, "_HMAP_DIRECTORY.Directory") + 8ull * (b >> 9);
+    if (!map || !mapped(m->kas, dirp))
+        return 0;
+    uint64_t table = mk_r64(m, m->kas, dirp);
+    uint64_t e = table + mk_off(m, "_HMAP_TABLE.Table") + mk_sizeof(m, "_HMAP_ENTRY") * (b & 0x1ff);
+    if (!table || !mapped(m->kas, e))
+        return 0;
+    uint64_t bin = mk_read_field_as(m, m->kas, e, "_HMAP_ENTRY.PermanentBinAddress") & ~0xfull;
+    uint64_t off = mk_read_field_as(m, m->kas, e, "_HMAP_ENTRY.BlockOffset");
+    uint64_t va = bin + off + (cell & 0xfff);
+    return bin >= 0xffff800000000000ull && mapped(m->kas, va) ? va : 0;
+}
+
+/* The master hive (\REGISTRY, bins in paged pool): the root key's subkey
+ * list names the root itself, and MACHINE's last subkey is the root (a
+ * parent loop); another hive's list entry points past its storage. */
+static int hive_cycle(mk_machine *m, mk_json *out)
+{
+    if (!mk_has(m, "_HMAP_ENTRY.PermanentBinAddress") || !mk_has(m, "_CMHIVE.HiveList"))
+        return mk_fail(m, "--corrupt hive-cycle: the layouts have no Windows 8.1+ hive maps");
+    uint64_t head = mk_sym_va(m, "CmpHiveListHead");
+    uint64_t link = head ? mk_r64(m, m->kas, head + m->L.le_flink) : 0;
+    int done = 0, far = 0;
+    for (int n = 0; link && link != head && n < 64 && !(done && far); n++) {
+        uint64_t hh = link - mk_off(m, "_CMHIVE.HiveList");
+        link = mk_r64(m, m->kas, link + m->L.le_flink);
+        uint64_t bb = mk_read_field_as(m, m->kas, hh, "_HHIVE.BaseBlock");
+        if (!bb || !mapped(m->kas, bb))
+            continue;
+        uint32_t root = (uint32_t)mk_r64(m, m->kas, bb + 0x24); /* base block RootCell */
+        uint64_t nk = hive_cell_va(m, hh, root);
+        if (!nk)
+            continue;
+        uint32_t list = (uint32_t)mk_r64(m, m->kas, nk + 4 + 0x1c); /* nk SubKeyLists[0] */
+        uint64_t lh = list != 0xffffffffu ? hive_cell_va(m, hh, list) : 0;
+        uint8_t sig[4];
+        if (!lh)
+            continue;
+        mk_rd(m, m->kas, lh + 4, sig, 4);
+        unsigned count = sig[2] | sig[3] << 8;
+        if ((sig[0] != 'l' || (sig[1] != 'h' && sig[1] != 'f')) || !count)
+            continue;
+        if (!done) {
+            /* the root's first subkey is the root; the first subkey's last
+             * subkey is the root too */
+            uint32_t first = (uint32_t)mk_r64(m, m->kas, lh + 8);
+            mk_w32(m, m->kas, lh + 8, root);
+            uint64_t fnk = hive_cell_va(m, hh, first);
+            uint32_t flist = fnk ? (uint32_t)mk_r64(m, m->kas, fnk + 4 + 0x1c) : 0xffffffffu;
+            uint64_t flh = flist != 0xffffffffu ? hive_cell_va(m, hh, flist) : 0;
+            if (flh) {
+                mk_rd(m, m->kas, flh + 4, sig, 4);
+                unsigned fc = sig[2] | sig[3] << 8;
+                if (fc)
+                    mk_w32(m, m->kas, flh + 8 + 8ull * (fc - 1), root);
+            }
+            note(out, "hive_cycle_hive", hh);
+            note(out, "hive_cycle_list", lh);
+            done = 1;
+        } else if (!far) {
+            /* a second hive: a subkey cell far past its storage */
+            mk_w32(m, m->kas, lh + 8, 0x7ffff020u);
+            note(out, "hive_far_hive", hh);
+            far = 1;
+        }
+    }
+    if (!done)
+        return mk_fail(m, "--corrupt hive-cycle: no hive with a subkey list in kernel memory");
+    return 0;
+}
+
 /* ---- the table ---------------------------------------------------------- */
 
 static const corrupt_kind kinds[] = {
@@ -633,6 +719,7 @@ static const corrupt_kind kinds[] = {
     {"unwind-loop", unwind_loop, "chained UNWIND_INFO that loops"},
     {"heap-loop", heap_loop, "an NT heap's segment list and free list name themselves, virtual blocks dangle"},
     {"pool-bad", pool_bad, "a pool page whose first header has BlockSize 0 and a PreviousSize"},
+    {"hive-cycle", hive_cycle, "hive subkey lists naming the root key, a parent loop, a cell past the storage"},
     {"pfn-bad", pfn_bad, "PFN entries zeroed but referenced, active without a reference, PteAddress in a hole"},
 };
 #define NKINDS (sizeof kinds / sizeof kinds[0])
