@@ -11,7 +11,7 @@
 set -u
 build=$1
 secs=${2:-30}
-shift 2 2>/dev/null || shift $#
+if [ $# -ge 2 ]; then shift 2; else shift $#; fi
 dir=$(cd "$(dirname "$0")" && pwd)
 failed=0
 total_runs=0
