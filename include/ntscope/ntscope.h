@@ -22,6 +22,9 @@
 #include "ntscope/machine.h"
 #include "ntscope/heap.h"
 #include "ntscope/leak.h"
+#include "ntscope/minidump.h"
+#include "ntscope/vad.h"
+#include "ntscope/procdump.h"
 
 #define NTSCOPE_VERSION "0.1.0"
 

@@ -16,6 +16,7 @@
 #include "commands.h"
 
 static const nts_cmd *const families[] = {
+    nts_cmds_umode,
     nts_cmds_session,
     nts_cmds_expr,
     nts_cmds_bugcheck,
@@ -31,6 +32,8 @@ static const nts_cmd *const families[] = {
     nts_cmds_pool,
     nts_cmds_cpuinfo,
     nts_cmds_sysinfo,
+    nts_cmds_vad,
+    nts_cmds_dotdump,
 };
 
 const char *skip_ws(const char *p)

@@ -1,0 +1,68 @@
+/*
+ * ntscope/procdump.h - write a user-mode minidump (MDMP) of one process of
+ * a kernel dump: what `.dump /ma FILE` and `.dump /m FILE` do with a process
+ * context set.
+ *
+ * Layer: nt object model (it reads processes, threads, modules and VADs and
+ * writes a file). The file is what MiniDumpWriteDump writes for the same
+ * flags, as far as a kernel dump can tell: ThreadList (each thread's user
+ * registers from its trap frame, its TEB, its captured stack), ModuleList
+ * (the PEB's loader list, with version and CodeView records read from the
+ * images in memory), MemoryInfoList (the VAD tree; the page tables when the
+ * VADs cannot be read), Memory64List (/ma: every readable page of every
+ * committed region) or MemoryList (/m: stacks, PEB, TEBs and module
+ * headers), SystemInfo, MiscInfo, and the user's comment. Pages the kernel
+ * dump does not hold are left out of the memory list and counted.
+ *
+ * The output is written to a temporary file beside path and renamed into
+ * place when complete; it is never the dump itself (same inode refused),
+ * and an existing file is replaced only with NTS_PROCDUMP_OVERWRITE.
+ */
+#ifndef NTSCOPE_PROCDUMP_H
+#define NTSCOPE_PROCDUMP_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "ntscope/kernel.h"
+#include "ntscope/status.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* nts_procdump_opts.flags */
+enum {
+    NTS_PROCDUMP_FULL_MEMORY = 1u << 0, /* /ma: all committed memory (else /m) */
+    NTS_PROCDUMP_OVERWRITE = 1u << 1,   /* replace an existing file */
+};
+
+typedef struct nts_procdump_opts {
+    uint32_t flags;
+    const char *comment;    /* a CommentStreamA, or NULL */
+} nts_procdump_opts;
+
+typedef struct nts_procdump_stats {
+    uint32_t threads;
+    uint32_t threads_without_context; /* no user trap frame: context from the thread's kernel state */
+    uint32_t modules;
+    uint32_t memory_ranges;           /* descriptors written */
+    uint32_t memory_info;             /* MemoryInfoList entries */
+    uint64_t memory_bytes;            /* bytes of memory written */
+    uint64_t pages_unreadable;        /* committed pages the kernel dump does not hold */
+    uint64_t file_size;
+    const char *region_source;        /* "VAD tree" or "page tables" */
+} nts_procdump_stats;
+
+/*
+ * Write the minidump of eprocess to path. stats (optional) gets what was
+ * written. On failure nothing is left at path (the temporary file is
+ * removed) and nts_last_error() says why.
+ */
+nts_status nts_procdump_write(nts_kernel *k, uint64_t eprocess, const char *path,
+                              const nts_procdump_opts *opts, nts_procdump_stats *stats);
+
+#ifdef __cplusplus
+}
+#endif
+#endif
