@@ -130,6 +130,10 @@ typedef struct nts_mdmp_info {
     size_t thread_name_count;
     size_t comment_count;
     size_t token_count;
+
+    /* Added after the first version of this header. */
+    size_t memory_blocks_overlapping; /* descriptors dropped or cut as overlaps (nts_dump_vblocks) */
+    char problem[256];               /* the first header/directory inconsistency, "" if none */
 } nts_mdmp_info;
 
 /* The dump's minidump facts; NTS_E_UNSUPPORTED when it is not a minidump. */

@@ -31,8 +31,7 @@ static nts_status detect_and_parse(nts_dump *d)
                          (unsigned long long)d->size);
     uint32_t sig = rd_u32(d->map), valid = rd_u32(d->map + 4);
     if (sig == SIG_MDMP)
-        return nts__fail(NTS_E_UNSUPPORTED,
-                         "user-mode minidumps (signature MDMP) are not supported yet");
+        return nts__mdmp_open(d);
     if (sig != SIG_PAGE) {
         if (d->size % NTS_PAGE_SIZE == 0)
             return nts__fail(NTS_E_UNSUPPORTED,
@@ -130,6 +129,7 @@ void nts_dump_close(nts_dump *d)
     free(d->rank);
     free(d->vblocks);
     free(d->triage);
+    nts__mdmp_free(d->mdmp);
     free(d->path);
     free(d);
 }

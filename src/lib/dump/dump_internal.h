@@ -54,11 +54,14 @@ struct nts_dump {
     const char *arch_unsupported; /* non-NULL: why address translation is unavailable */
 
     struct nts__triage *triage; /* DumpType 4: the TRIAGE_DUMP64 facts (triage.c) */
+    struct nts__mdmp *mdmp;     /* MDMP: the minidump's streams (mdmp.c) */
 };
 
 /* Container parsers: fill d->info and the physical index from d->map. */
 nts_status nts__crash64_open(nts_dump *d);
 nts_status nts__triage_open(nts_dump *d);
+nts_status nts__mdmp_open(nts_dump *d);
+void nts__mdmp_free(struct nts__mdmp *m);
 
 /* Bounds check: [off, off+len) inside the file. */
 static inline int nts__in_file(const nts_dump *d, uint64_t off, uint64_t len)
