@@ -44,7 +44,8 @@ typedef struct nts_procdump_opts {
 
 typedef struct nts_procdump_stats {
     uint32_t threads;
-    uint32_t threads_without_context; /* no user trap frame: context from the thread's kernel state */
+    uint32_t threads_without_context; /* no user trap frame: CONTEXT with ContextFlags
+                                         CONTEXT_AMD64 alone, stack from StackLimit */
     uint32_t modules;
     uint32_t memory_ranges;           /* descriptors written */
     uint32_t memory_info;             /* MemoryInfoList entries */
@@ -52,6 +53,8 @@ typedef struct nts_procdump_stats {
     uint64_t pages_unreadable;        /* committed pages the kernel dump does not hold */
     uint64_t file_size;
     const char *region_source;        /* "VAD tree" or "page tables" */
+    int memory_truncated;             /* a cap stopped the walk of the page tables (hostile
+                                         tables): the memory lists hold what came before */
 } nts_procdump_stats;
 
 /*
