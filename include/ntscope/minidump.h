@@ -95,7 +95,8 @@ typedef struct nts_mdmp_info {
     uint32_t cpu_version_information; /* CPUID 1 EAX */
     uint32_t cpu_feature_information; /* CPUID 1 EDX */
     uint32_t cpu_amd_extended_features;
-    uint64_t processor_features[2];  /* non-x86 CPU_INFORMATION */
+    uint64_t processor_features[2];  /* non-x86 CPU_INFORMATION (both views of the union are
+                                        filled for every architecture) */
 
     /* MiscInfo (misc_size is 0 when absent; 24, 44, 232, 832 or 1364 by version) */
     uint32_t misc_size;

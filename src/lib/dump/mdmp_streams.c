@@ -55,16 +55,15 @@ static void decode_system_info(nts_dump *d, struct nts__mdmp *m, size_t i, const
     mi->platform_id = rd_u32(p + 20);
     uint32_t csd = rd_u32(p + 24);
     mi->suite_mask = rd_u16(p + 28);
-    if (mi->processor_architecture == 0) {
-        for (int k = 0; k < 3; k++)
-            mi->cpu_vendor_id[k] = rd_u32(p + 32 + 4 * k);
-        mi->cpu_version_information = rd_u32(p + 44);
-        mi->cpu_feature_information = rd_u32(p + 48);
-        mi->cpu_amd_extended_features = rd_u32(p + 52);
-    } else {
-        mi->processor_features[0] = rd_u64(p + 32);
-        mi->processor_features[1] = rd_u64(p + 40);
-    }
+    /* CPU_INFORMATION is a union: both views are kept (Windows x64 writers
+     * fill bytes past OtherCpuInfo too). */
+    for (int k = 0; k < 3; k++)
+        mi->cpu_vendor_id[k] = rd_u32(p + 32 + 4 * k);
+    mi->cpu_version_information = rd_u32(p + 44);
+    mi->cpu_feature_information = rd_u32(p + 48);
+    mi->cpu_amd_extended_features = rd_u32(p + 52);
+    mi->processor_features[0] = rd_u64(p + 32);
+    mi->processor_features[1] = rd_u64(p + 40);
     if (csd && nts__mdmp_string(d, csd, mi->csd_version, sizeof mi->csd_version) != 0)
         P("CSDVersionRva 0x%x is past the end of the file", csd);
     mi->is_64bit = mi->processor_architecture == 9 || mi->processor_architecture == 12 ||
