@@ -49,6 +49,10 @@
  *   hive-cycle    the master hive's root key lists itself as a subkey and
  *                 its first subkey lists the root (a parent loop); another
  *                 hive's subkey list names a cell past its storage
+ *   vad-cycle     D4C.exe's VAD tree: its rightmost node's Left child is
+ *                 the root (a child that is an ancestor)
+ *   vad-unreadable explorer.exe's VAD tree: the root's Right child is an
+ *                 unmapped kernel address
  *
  * Layer: tools (the test bed). Uses only mk.h and the dump writer.
  */
@@ -699,6 +703,51 @@ static int hive_cycle(mk_machine *m, mk_json *out)
     return 0;
 }
 
+/* ---- VAD trees (vad.c keeps each process's nodes in address order) ------- */
+
+int mk_vad_nodes(const mk_machine *m, const mk_process *p, uint64_t **nodes, size_t *n, uint64_t *root);
+
+static int vad_tree(mk_machine *m, const char *name, mk_process **p, uint64_t **nodes, size_t *n, uint64_t *root)
+{
+    *p = user_proc(m, name);
+    if (!*p || mk_vad_nodes(m, *p, nodes, n, root) != 0 || *n < 3 || !*root)
+        return mk_fail(m, "--corrupt: %s has no VAD tree of three nodes", *p ? (*p)->name : name);
+    return 0;
+}
+
+static int vad_cycle(mk_machine *m, mk_json *out)
+{
+    mk_process *p;
+    uint64_t *nodes, root;
+    size_t n;
+    if (vad_tree(m, "D4C.exe", &p, &nodes, &n, &root) != 0)
+        return -1;
+    uint64_t leaf = nodes[n - 1]; /* the last in address order: the walk reads the others first */
+    mk_write_field(m, leaf, "_MMVAD_SHORT.VadNode.Left", root);
+    mk_json_str(out, "vad_cycle_process", p->name);
+    note(out, "vad_cycle_eprocess", p->eprocess);
+    note(out, "vad_cycle_node", leaf);
+    note(out, "vad_cycle_target", root - mk_off(m, "_MMVAD_SHORT.VadNode"));
+    return 0;
+}
+
+static int vad_unreadable(mk_machine *m, mk_json *out)
+{
+    mk_process *p;
+    uint64_t *nodes, root;
+    size_t n;
+    if (vad_tree(m, "explorer.exe", &p, &nodes, &n, &root) != 0)
+        return -1;
+    uint64_t hole = kernel_hole(m);
+    uint64_t vad = root - mk_off(m, "_MMVAD_SHORT.VadNode");
+    mk_write_field(m, vad, "_MMVAD_SHORT.VadNode.Right", hole);
+    mk_json_str(out, "vad_unreadable_process", p->name);
+    note(out, "vad_unreadable_eprocess", p->eprocess);
+    note(out, "vad_unreadable_node", vad);
+    note(out, "vad_unreadable_target", hole - mk_off(m, "_MMVAD_SHORT.VadNode"));
+    return 0;
+}
+
 /* ---- the table ---------------------------------------------------------- */
 
 static const corrupt_kind kinds[] = {
@@ -721,6 +770,8 @@ static const corrupt_kind kinds[] = {
     {"pool-bad", pool_bad, "a pool page whose first header has BlockSize 0 and a PreviousSize"},
     {"hive-cycle", hive_cycle, "hive subkey lists naming the root key, a parent loop, a cell past the storage"},
     {"pfn-bad", pfn_bad, "PFN entries zeroed but referenced, active without a reference, PteAddress in a hole"},
+    {"vad-cycle", vad_cycle, "a VAD tree node (the last) whose Left child is the root (an ancestor)"},
+    {"vad-unreadable", vad_unreadable, "a VAD tree whose root's Right child is unmapped kernel memory"},
 };
 #define NKINDS (sizeof kinds / sizeof kinds[0])
 

@@ -20,6 +20,7 @@
 #include "mm.h"
 
 int mk_threads_build(mk_machine *m); /* threads.c (stacks.c, teb.c): threads, TEBs, stacks, KPRCB threads */
+int mk_vads_build(mk_machine *m);     /* vad.c: every process's VAD tree (after the threads' TEBs and stacks) */
 int mk_corrupt_set(const char *kinds); /* corrupt.c: --corrupt KIND[,KIND...] */
 int mk_corrupt_apply(mk_machine *m);
 
@@ -91,6 +92,7 @@ static const feature features[] = {
     {"registry", mk_registry_build},
     {"heaps", mk_heaps_build},
     {"threads and stacks", mk_threads_build},
+    {"VADs", mk_vads_build}, /* after every user mapping; its nodes are pool the census must see */
     {"kernel late data", mk_kdbg_fill_late},
     /* Machine facts and memory state (mm.h): last, as the pool census and the
        PFN database must see every page and block the modules above made. */
