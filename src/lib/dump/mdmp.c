@@ -264,17 +264,19 @@ static nts_status build_blocks(nts_dump *d, struct nts__mdmp *m)
         sorted = cmp_block(&d->vblocks[i - 1], &d->vblocks[i]) <= 0;
     if (!sorted)
         qsort(d->vblocks, d->nvblocks, sizeof *d->vblocks, cmp_block);
-    /* Remove overlaps: a block starting inside the previous one loses its head. */
+    /* Remove overlaps: a block starting inside the previous one loses its
+     * head; one wholly inside is dropped. Inclusive ends: a block may end
+     * at 2^64. */
     size_t w = 0;
     for (size_t i = 0; i < d->nvblocks; i++) {
         nts_vblock b = d->vblocks[i];
         if (w) {
             const nts_vblock *prev = &d->vblocks[w - 1];
-            uint64_t end = prev->va + prev->size; /* no wrap: clipped in add_block */
-            if (prev->va + prev->size < prev->va || b.va + b.size <= end)
-                continue; /* wholly inside the previous block */
-            if (b.va < end) {
-                uint64_t cut = end - b.va;
+            uint64_t prev_last = prev->va + (prev->size - 1);
+            if (b.va + (b.size - 1) <= prev_last)
+                continue;
+            if (b.va <= prev_last) {
+                uint64_t cut = prev_last - b.va + 1;
                 b.va += cut;
                 b.size -= cut;
                 b.file_offset += cut;
