@@ -46,11 +46,22 @@ static const char *word(const char *p, char *out, size_t n)
     return p;
 }
 
+/* An option ("/ma", "-o"), not a path ("/tmp/x.dmp"): letters only after the slash. */
+static int is_option(const char *p)
+{
+    if (*p != '/' && *p != '-')
+        return 0;
+    for (p++; *p && *p != ' ' && *p != '\t'; p++)
+        if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || *p == '?'))
+            return 0;
+    return 1;
+}
+
 static int parse(nts_session *s, const char *args, dump_args *a)
 {
     memset(a, 0, sizeof *a);
     const char *p = skip_ws(args);
-    while (*p == '/' || *p == '-') {
+    while (is_option(p)) {
         char opt = p[1];
         p += 2;
         if (opt == 'm') {
@@ -66,6 +77,8 @@ static int parse(nts_session *s, const char *args, dump_args *a)
             a->mopts[n] = 0;
         } else if (opt == 'o') {
             a->overwrite = 1;
+            while (*p && *p != ' ' && *p != '\t')
+                p++;
         } else if (opt == 'c') {
             p = word(skip_ws(p), a->comment, sizeof a->comment);
             a->have_comment = 1;
