@@ -9,7 +9,8 @@
  * FilePointer (EX_FAST_REF) -> File object names \Windows\System32\x.dll;
  * one control area per file, shared by the processes mapping it), the PEB,
  * each TEB, each thread's stack reservation (DeallocationStack to
- * StackBase), KUSER_SHARED_DATA's user view (READONLY), and every other run
+ * StackBase), KUSER_SHARED_DATA's user view (READONLY), each NT heap
+ * segment's reservation (BaseAddress to LastValidEntry), and every other run
  * of mapped user pages (heaps and their segments, process parameters,
  * environment, loader entries, TLS pages, registry views ...) as a private
  * READWRITE region, found by walking the process's page tables. Regions
@@ -149,6 +150,44 @@ static uint64_t image_subsection(mk_machine *m, const char *path)
 
 /* ---- Regions of one process ---------------------------------------------- */
 
+/* The known region overlapping [s, e), if any (l sorted). */
+static int overlaps(const rlist *l, uint64_t s, uint64_t e)
+{
+    for (size_t i = 0; i < l->n; i++)
+        if (l->r[i].start < e && s < l->r[i].end)
+            return 1;
+    return 0;
+}
+
+/* NT heaps: each segment's whole reservation (BaseAddress to LastValidEntry)
+ * is one VAD, its uncommitted tail included; read from the heaps heap.c wrote. */
+static int heap_segments(mk_machine *m, mk_process *p, rlist *l)
+{
+    if (!mk_has(m, "_HEAP_SEGMENT.LastValidEntry") || !mk_has(m, "_HEAP.SegmentList"))
+        return 0;
+    size_t known = l->n;
+    for (int k = 0; k < p->nheaps; k++) {
+        uint64_t h = p->heaps[k], pa;
+        if (dw_translate(p->as, h, &pa, NULL) != 0 ||
+            mk_read_field_as(m, p->as, h, "_HEAP.SegmentSignature") != 0xffeeffee)
+            continue; /* a segment heap, or not there */
+        uint64_t head = h + mk_off(m, "_HEAP.SegmentList"), link = mk_r64(m, p->as, head + m->L.le_flink);
+        uint64_t entry_off = mk_off(m, "_HEAP_SEGMENT.SegmentListEntry");
+        for (int n = 0; n < 64 && link && link != head && !m->failed; n++) {
+            uint64_t seg = link - entry_off;
+            uint64_t base = mk_read_field_as(m, p->as, seg, "_HEAP_SEGMENT.BaseAddress");
+            uint64_t last = mk_read_field_as(m, p->as, seg, "_HEAP_SEGMENT.LastValidEntry");
+            if (base && last > base && !(base & 0xfff) && !overlaps(l, base, last) &&
+                radd(m, l, base, last, R_PRIVATE, 4, "heap", NULL) != 0)
+                return -1;
+            link = mk_r64(m, p->as, link + m->L.le_flink);
+        }
+    }
+    if (l->n != known)
+        qsort(l->r, l->n, sizeof *l->r, by_start);
+    return m->failed ? -1 : 0;
+}
+
 static int known_regions(mk_machine *m, mk_process *p, rlist *l)
 {
     char file[260];
@@ -179,6 +218,8 @@ static int known_regions(mk_machine *m, mk_process *p, rlist *l)
     if (m->failed)
         return -1;
     qsort(l->r, l->n, sizeof *l->r, by_start);
+    if (heap_segments(m, p, l) != 0)
+        return -1;
     for (size_t i = 1; i < l->n; i++)
         if (l->r[i].start < l->r[i - 1].end)
             return mk_fail(m, "vads: %s: the %s at %llx overlaps the %s at %llx", p->name, l->r[i].label,
