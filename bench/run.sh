@@ -35,8 +35,10 @@ for spec in "16G 1" "64G 5"; do
     "$build/bench_open" "$f" 21
 done
 for b in "$build"/bench_*; do
-    case "$b" in */bench_open | */bench_cmds) continue ;; esac
+    case "$b" in */bench_open | */bench_cmds | */bench_procdump) continue ;; esac
     [ -x "$b" ] || continue
     echo "== $(basename "$b")"
     "$b" || true
 done
+echo "== bench_procdump"
+"$build/bench_procdump" "$dir" || true
