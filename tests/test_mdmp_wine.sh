@@ -132,13 +132,27 @@ if have_full:
 
 # 2. obj2yaml, the independent reader
 def y2(path):
-    """Threads, modules, exception and arch from obj2yaml's YAML (line based)."""
+    """Threads, modules, exception, arch, MiscInfo and memory ranges from
+    obj2yaml's YAML (line based; LLVM 14 prints MiscInfo and Memory64List as
+    raw Content, the descriptors only for Memory64List)."""
     th, md, ex, arch, cur = [], [], {}, None, None
+    raw, mem, start = {}, [], None
     for l in open(path, errors="replace"):
         m = re.match(r"^  - Type:\s+(\S+)", l)
         if m:
             cur = m.group(1)
             continue
+        m = re.match(r"^    Content:\s+'?([0-9A-Fa-f]*)'?\s*$", l)
+        if m:
+            raw[cur] = bytes.fromhex(m.group(1))
+        if cur == "MemoryList":
+            m = re.match(r"^\s+- Start of Memory Range:\s+(0x[0-9A-Fa-f]+)", l)
+            if m:
+                start = H(m.group(1))
+            m = re.match(r"^\s+Content:\s+'?([0-9A-Fa-f]*)'?\s*$", l)
+            if m and start is not None:
+                mem.append((start, len(m.group(1)) // 2))
+                start = None
         m = re.match(r"^\s+Processor Arch:\s+(\S+)", l)
         if m:
             arch = m.group(1)
@@ -166,15 +180,29 @@ def y2(path):
             m = re.match(r"^\s+Exception Code:\s+(0x[0-9A-Fa-f]+)", l)
             if m:
                 ex["code"] = H(m.group(1))
-    return th, md, ex, arch
+    if "Memory64List" in raw and len(raw["Memory64List"]) >= 16:
+        b = raw["Memory64List"]
+        n = min(struct.unpack_from("<Q", b, 0)[0], (len(b) - 16) // 16)
+        mem += [struct.unpack_from("<QQ", b, 16 + 16 * i) for i in range(n)]
+    misc = raw.get("MiscInfo", b"")
+    pid = struct.unpack_from("<I", misc, 8)[0] if len(misc) >= 12 and misc[4] & 1 else None
+    return th, md, ex, arch, pid, mem
+
+def covered(mem, a, n=1):
+    return any(s <= a and a + n <= s + z for s, z in mem)
 
 want_th = sorted((t["id"], H(t["teb"])) for t in threads)
 want_md = sorted((H(m["base"]), H(m["size"]), m["path"]) for m in mods)
 if not have_y2:
     report("SKIP", "obj2yaml checks", "obj2yaml (Debian package llvm) is not installed")
 else:
-    th, md, ex, arch = y2(os.path.join(work, "leak.yaml"))
+    th, md, ex, arch, pid, mem = y2(os.path.join(work, "leak.yaml"))
     check("obj2yaml leak.dmp: AMD64", arch == "AMD64", str(arch))
+    check("obj2yaml leak.dmp: MiscInfo's process id = GetCurrentProcessId()", pid == P["pid"], str(pid))
+    check("obj2yaml leak.dmp: its MemoryList holds no PEB, TEB, environment or heap byte",
+          mem and not any(covered(mem, H(a)) for a in
+                          [P["peb"], P["environment"], P["heap"]] + [t["teb"] for t in threads]
+                          + P["leak"]["blocks"]), "%d ranges" % len(mem))
     extra = [t for t in th if (t["id"], t.get("teb")) not in want_th]
     check("obj2yaml leak.dmp: the program's 4 threads with their TEBs, plus winedbg's break-in thread",
           all(w in [(t["id"], t.get("teb")) for t in th] for w in want_th) and len(extra) == 1,
@@ -185,7 +213,15 @@ else:
           sorted((m["base"], m.get("size"), m.get("name")) for m in md) == want_md,
           "%s" % [(hex(m["base"]), m.get("name")) for m in md])
     if have_full:
-        th, md, ex, arch = y2(os.path.join(work, "full.yaml"))
+        th, md, ex, arch, pid, mem = y2(os.path.join(work, "full.yaml"))
+        check("obj2yaml leak-full.dmp: MiscInfo's process id = GetCurrentProcessId()",
+              pid == P["pid"], str(pid))
+        want_mem = ([(H(P["peb"]), 0x400), (H(P["environment"]), 2)]
+                    + [(H(t["teb"]), 0x1000) for t in threads]
+                    + [(b, 0x100) for b in blocks])
+        miss = [hex(a) for a, z in want_mem if not covered(mem, a, z)]
+        check("obj2yaml leak-full.dmp: its Memory64List covers the PEB, the TEBs, the environment and the 3000 blocks",
+              not miss, "%d ranges; not covered: %s" % (len(mem), miss[:8]))
         check("obj2yaml leak-full.dmp: exactly the program's 4 threads with their TEBs",
               sorted((t["id"], t.get("teb")) for t in th) == want_th,
               "%s" % [(hex(t["id"]), hex(t.get("teb", 0))) for t in th])
