@@ -44,6 +44,7 @@ typedef struct region {
     const char *label;   /* truth: image, peb, teb, stack, shared_user_data, heap, ... */
     char file[260];      /* image: \Windows\System32\x.dll */
     uint64_t node;       /* the VAD (body) */
+    uint64_t parent, left, right; /* the tree's VADs (0: none), for the truth */
 } region;
 
 typedef struct rlist {
@@ -320,6 +321,10 @@ static int link(mk_machine *m, region *r, size_t lo, size_t hi, uint64_t parent,
     mk_write_field(m, n, "_RTL_BALANCED_NODE.Right", right);
     int balance = hr - hl; /* -1, 0, 1 for a tree built from the middle */
     mk_write_field(m, n, "_RTL_BALANCED_NODE.ParentValue", parent | ((uint64_t)balance & 3));
+    uint64_t off = n - r[mid].node; /* VadNode's offset: the links name nodes, the truth VADs */
+    r[mid].parent = parent ? parent - off : 0;
+    r[mid].left = left ? left - off : 0;
+    r[mid].right = right ? right - off : 0;
     *child_out = n;
     return 1 + (hl > hr ? hl : hr);
 }
@@ -365,6 +370,10 @@ static void truth_process(mk_machine *m, mk_json *arr, const mk_process *p, cons
         const region *r = &l->r[i];
         mk_json *x = mk_json_obj(va, NULL);
         mk_json_hex(x, "node", r->node);
+        mk_json_hex(x, "parent", r->parent);
+        mk_json_hex(x, "left", r->left);
+        mk_json_hex(x, "right", r->right);
+        mk_json_str(x, "tag", r->kind == R_IMAGE ? "Vad " : "VadS");
         mk_json_hex(x, "start", r->start);
         mk_json_hex(x, "end", r->end - 1);
         mk_json_num(x, "protection", r->prot);
@@ -425,26 +434,26 @@ out:
 
 /* MmProtectToValue: the 32 PAGE_* values of the protection indexes (see
  * src/lib/nt/vad_names.c for the public sources), where a database names it. */
-static void protect_table(mk_machine *m)
+static int protect_table(mk_machine *m)
 {
     nts_symbol s;
     if (nts_sym_find(m->db, "MmProtectToValue", &s) != NTS_OK &&
         (!m->db2 || nts_sym_find(m->db2, "MmProtectToValue", &s) != NTS_OK))
-        return;
+        return 0;
     static const uint32_t access[8] = {0x01, 0x02, 0x10, 0x20, 0x04, 0x08, 0x40, 0x80};
     static const uint32_t mods[4] = {0, 0x200, 0x100, 0x400};
     uint8_t t[128];
     for (unsigned i = 0; i < 32; i++)
         mk_put32(t + 4 * i, (i & 7) ? access[i & 7] | mods[i >> 3] : 0x01);
-    mk_wr(m, m->kas, m->k.base + s.rva, t, sizeof t);
+    return mk_wr(m, m->kas, m->k.base + s.rva, t, sizeof t) == 0;
 }
 
 int mk_vads_build(mk_machine *m)
 {
     if (!mk_has(m, "_EPROCESS.VadRoot.Root") || !mk_has(m, "_MMVAD_SHORT.VadNode") || !mk_has(m, "_MMVAD.Subsection"))
         return mk_fail(m, "vads: the layout of %s lacks _EPROCESS.VadRoot or _MMVAD", m->bld.name);
-    protect_table(m);
     mk_json *sec = mk_json_obj(m->truth, "vads");
+    mk_json_bool(sec, "protect_table", protect_table(m)); /* MmProtectToValue written (--isf) */
     mk_json *arr = mk_json_arr(sec, "processes");
     for (size_t i = 0; i < m->nprocs && !m->failed; i++) {
         mk_process *p = m->procs[i];

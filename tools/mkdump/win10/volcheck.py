@@ -9,7 +9,7 @@ VOL3_TREE is a checkout of volatilityfoundation/volatility3 (vol.py inside),
 ISF_DIR a Volatility symbol folder (../shared/data/isf). Default plugins:
 windows.info windows.pslist windows.psscan windows.dlllist windows.envars
 windows.cmdline windows.modules windows.modscan windows.threads windows.thrdscan
-windows.orphan_kernel_threads. Prints one line per plugin
+windows.orphan_kernel_threads windows.vadinfo windows.vadwalk. Prints one line per plugin
 and the disagreements; exit status 1 if any. Volatility is an oracle here,
 not a dependency: nothing in the build runs this script.
 """
@@ -149,6 +149,43 @@ def check_orphans(c, rows, t):
     c.eq("orphan kernel threads", [(r.get("Offset"), r.get("TID")) for r in rows], [])
 
 
+PAGE_NAMES = {0: "PAGE_NOACCESS", 1: "PAGE_READONLY", 2: "PAGE_EXECUTE", 3: "PAGE_EXECUTE_READ",
+              4: "PAGE_READWRITE", 5: "PAGE_WRITECOPY", 6: "PAGE_EXECUTE_READWRITE", 7: "PAGE_EXECUTE_WRITECOPY"}
+
+
+def truth_vads(t):
+    return {p["pid"]: p["vads"] for p in t.get("vads", {}).get("processes", [])}
+
+
+def check_vadinfo(c, rows, t):
+    """Every VAD of every process (Volatility walks the tree from the root,
+    pre-order): node, start, end, tag, commit, private, parent, file, and
+    the protection when the dump holds MmProtectToValue (--isf)."""
+    got = {}
+    for r in rows:
+        prot = r["Protection"] if t["vads"].get("protect_table") else None
+        got.setdefault(r["PID"], []).append((r["Offset"], r["Start VPN"], r["End VPN"], r["Tag"], r["CommitCharge"],
+                                             r["PrivateMemory"], r["Parent"], r["File"], prot))
+    for pid, vads in truth_vads(t).items():
+        want = [(h(v["node"]), h(v["start"]), h(v["end"]), v["tag"], v["commit"], int(v["private"]), h(v["parent"]),
+                 v["file"] or None, PAGE_NAMES[v["protection"]] if t["vads"].get("protect_table") else None)
+                for v in vads]
+        c.eq(f"vadinfo of {pid}", sorted(got.get(pid, [])), sorted(want))
+
+
+def check_vadwalk(c, rows, t):
+    """The tree's links: each VAD's parent, left and right child (kernel
+    addresses as 48 bits, as this plugin prints them)."""
+    got = {}
+    for r in rows:
+        got.setdefault(r["PID"], []).append((r["Offset"] & MASK48, r["Parent"] & MASK48, r["Left"] & MASK48,
+                                             r["Right"] & MASK48, r["Start"], r["End"], r["Tag"]))
+    for pid, vads in truth_vads(t).items():
+        want = [(h(v["node"]) & MASK48, h(v["parent"]) & MASK48, h(v["left"]) & MASK48, h(v["right"]) & MASK48,
+                 h(v["start"]), h(v["end"]), v["tag"]) for v in vads]
+        c.eq(f"vadwalk of {pid}", sorted(got.get(pid, [])), sorted(want))
+
+
 CHECKS = {
     "windows.info": check_info,
     "windows.pslist": lambda c, r, t: check_pslist(c, r, t, "windows.pslist"),
@@ -161,6 +198,8 @@ CHECKS = {
     "windows.threads": lambda c, r, t: check_threads(c, r, t, "windows.threads"),
     "windows.thrdscan": lambda c, r, t: check_threads(c, r, t, "windows.thrdscan"),
     "windows.orphan_kernel_threads": check_orphans,
+    "windows.vadinfo": check_vadinfo,
+    "windows.vadwalk": check_vadwalk,
 }
 
 
