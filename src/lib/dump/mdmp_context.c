@@ -8,6 +8,7 @@
  * (an XSAVE area appended, as Windows 10+ writes for CET and AVX) are read
  * for their first part.
  */
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -97,97 +98,61 @@ static int machine(const struct nts__mdmp *m, int want64)
     return is64;
 }
 
-static nts_status thread_ctx(const nts_dump *d, size_t i, uint32_t *rva, uint32_t *size,
-                             int want64, char *whose, size_t n)
+/* The context of thread i, or of the exception when i is SIZE_MAX, decoded
+ * as x64 (want64) or x86 into out. */
+static nts_status get_context(const nts_dump *d, size_t i, int want64, void *out)
 {
+    if (!out)
+        return nts__fail(NTS_E_INVALID_ARG, "minidump context: NULL argument");
     const struct nts__mdmp *m = nts__mdmp_of(d);
     if (!m)
         return d ? NTS_E_UNSUPPORTED : NTS_E_INVALID_ARG;
-    if (i >= m->threads.count)
-        return nts__fail(NTS_E_NOT_FOUND, "thread %zu: the dump lists %zu threads", i,
-                         m->threads.count);
+    char whose[64] = "the exception";
+    uint32_t rva, size;
+    if (i == SIZE_MAX) {
+        if (!m->info.have_exception)
+            return nts__fail(NTS_E_NOT_FOUND, "the dump has no exception stream");
+        rva = m->info.exception_context_rva;
+        size = m->info.exception_context_size;
+    } else {
+        if (i >= m->threads.count)
+            return nts__fail(NTS_E_NOT_FOUND, "thread %zu: the dump lists %zu threads", i,
+                             m->threads.count);
+        const uint8_t *t = d->map + m->threads.rva + (uint64_t)i * m->threads.entry_size;
+        size = rd_u32(t + 40);
+        rva = rd_u32(t + 44);
+        snprintf(whose, sizeof whose, "thread %zu (id 0x%x)", i, rd_u32(t));
+    }
     if (machine(m, want64) < 0)
         return NTS_E_UNSUPPORTED;
-    const uint8_t *t = d->map + m->threads.rva + (uint64_t)i * m->threads.entry_size;
-    *size = rd_u32(t + 40);
-    *rva = rd_u32(t + 44);
-    snprintf(whose, n, "thread %zu (id 0x%x)", i, rd_u32(t));
+    uint8_t buf[NTS_MDMP_CONTEXT_X64_SIZE];
+    nts_status st = want64 ? load(d, whose, rva, size, X64_MIN, buf, NTS_MDMP_CONTEXT_X64_SIZE)
+                           : load(d, whose, rva, size, X86_MIN, buf, NTS_MDMP_CONTEXT_X86_SIZE);
+    if (st != NTS_OK)
+        return st;
+    if (want64)
+        nts__decode_context_x64(buf, out);
+    else
+        nts__mdmp_decode_context_x86(buf, out);
     return NTS_OK;
 }
 
 nts_status nts_mdmp_thread_context_x64(const nts_dump *d, size_t i, nts_context_x64 *out)
 {
-    if (!out)
-        return nts__fail(NTS_E_INVALID_ARG, "nts_mdmp_thread_context_x64: NULL argument");
-    uint32_t rva = 0, size = 0;
-    char whose[64];
-    nts_status st = thread_ctx(d, i, &rva, &size, 1, whose, sizeof whose);
-    uint8_t buf[NTS_MDMP_CONTEXT_X64_SIZE];
-    if (st == NTS_OK)
-        st = load(d, whose, rva, size, X64_MIN, buf, sizeof buf);
-    if (st != NTS_OK)
-        return st;
-    nts__decode_context_x64(buf, out);
-    return NTS_OK;
+    return get_context(d, i == SIZE_MAX ? SIZE_MAX - 1 : i, 1, out);
 }
 
 nts_status nts_mdmp_thread_context_x86(const nts_dump *d, size_t i, nts_context_x86 *out)
 {
-    if (!out)
-        return nts__fail(NTS_E_INVALID_ARG, "nts_mdmp_thread_context_x86: NULL argument");
-    uint32_t rva = 0, size = 0;
-    char whose[64];
-    nts_status st = thread_ctx(d, i, &rva, &size, 0, whose, sizeof whose);
-    uint8_t buf[NTS_MDMP_CONTEXT_X86_SIZE];
-    if (st == NTS_OK)
-        st = load(d, whose, rva, size, X86_MIN, buf, sizeof buf);
-    if (st != NTS_OK)
-        return st;
-    nts__mdmp_decode_context_x86(buf, out);
-    return NTS_OK;
-}
-
-static nts_status exc_ctx(const nts_dump *d, int want64, const struct nts__mdmp **mm)
-{
-    const struct nts__mdmp *m = nts__mdmp_of(d);
-    if (!m)
-        return d ? NTS_E_UNSUPPORTED : NTS_E_INVALID_ARG;
-    if (!m->info.have_exception)
-        return nts__fail(NTS_E_NOT_FOUND, "the dump has no exception stream");
-    if (machine(m, want64) < 0)
-        return NTS_E_UNSUPPORTED;
-    *mm = m;
-    return NTS_OK;
+    return get_context(d, i == SIZE_MAX ? SIZE_MAX - 1 : i, 0, out);
 }
 
 nts_status nts_mdmp_exception_context_x64(const nts_dump *d, nts_context_x64 *out)
 {
-    if (!out)
-        return nts__fail(NTS_E_INVALID_ARG, "nts_mdmp_exception_context_x64: NULL argument");
-    const struct nts__mdmp *m = NULL;
-    nts_status st = exc_ctx(d, 1, &m);
-    uint8_t buf[NTS_MDMP_CONTEXT_X64_SIZE];
-    if (st == NTS_OK)
-        st = load(d, "the exception", m->info.exception_context_rva,
-                  m->info.exception_context_size, X64_MIN, buf, sizeof buf);
-    if (st != NTS_OK)
-        return st;
-    nts__decode_context_x64(buf, out);
-    return NTS_OK;
+    return get_context(d, SIZE_MAX, 1, out);
 }
 
 nts_status nts_mdmp_exception_context_x86(const nts_dump *d, nts_context_x86 *out)
 {
-    if (!out)
-        return nts__fail(NTS_E_INVALID_ARG, "nts_mdmp_exception_context_x86: NULL argument");
-    const struct nts__mdmp *m = NULL;
-    nts_status st = exc_ctx(d, 0, &m);
-    uint8_t buf[NTS_MDMP_CONTEXT_X86_SIZE];
-    if (st == NTS_OK)
-        st = load(d, "the exception", m->info.exception_context_rva,
-                  m->info.exception_context_size, X86_MIN, buf, sizeof buf);
-    if (st != NTS_OK)
-        return st;
-    nts__mdmp_decode_context_x86(buf, out);
-    return NTS_OK;
+    return get_context(d, SIZE_MAX, 0, out);
 }
