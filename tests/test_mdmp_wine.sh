@@ -75,6 +75,7 @@ run n_peb "$d" '!peb'
 run n_teb "$d" '~0s; !teb'
 run n_k "$d" '~0s; k'
 run n_exr "$d" '.exr -1'
+run n_k_exepath "$d" ".exepath $fx; .exepath+ /usr/lib/x86_64-linux-gnu/wine/x86_64-windows; ~0s; k"
 run n_vertarget "$d" 'vertarget'
 run n_analyze "$d" '!analyze -v'
 if [ -n "$full" ]; then
@@ -178,6 +179,9 @@ def y2(path):
             m = re.match(r"^\s+Size of Image:\s+(0x[0-9A-Fa-f]+)", l)
             if m:
                 md[-1]["size"] = H(m.group(1))
+            m = re.match(r"^\s+Time Date Stamp:\s+(\d+)", l)
+            if m:
+                md[-1]["time"] = int(m.group(1))
             m = re.match(r"^\s+Module Name:\s+'(.*)'\s*$", l)
             if m:
                 md[-1]["name"] = m.group(1).replace("''", "'")
@@ -198,6 +202,17 @@ def y2(path):
     misc = raw.get("MiscInfo", b"")
     pid = struct.unpack_from("<I", misc, 8)[0] if len(misc) >= 12 and misc[4] & 1 else None
     return th, md, ex, arch, pid, mem
+
+def pe_id(path):
+    """(TimeDateStamp, SizeOfImage) of a PE file, None if unreadable."""
+    try:
+        b = open(path, "rb").read(4096)
+        o = struct.unpack_from("<I", b, 0x3c)[0]
+        if b[o:o + 4] != b"PE\0\0":
+            return None
+        return struct.unpack_from("<I", b, o + 8)[0], struct.unpack_from("<I", b, o + 24 + 56)[0]
+    except (OSError, struct.error):
+        return None
 
 def covered(mem, a, n=1):
     return any(s <= a and a + n <= s + z for s, z in mem)
@@ -222,6 +237,11 @@ else:
     check("obj2yaml leak.dmp: the exception is the break-in (0x80000003) on the extra thread",
           ex.get("code") == 0x80000003 and extra and ex.get("thread") == extra[0]["id"], str(ex))
     oracle = ex
+    oracle["modules"] = md
+    pe = pe_id(os.path.join(fx, "leak.exe"))
+    lk = [m for m in md if m["base"] == 0x140000000]
+    check("obj2yaml leak.dmp: tests/fixtures/wine/leak.exe is the dumped image (TimeDateStamp, SizeOfImage)",
+          lk and pe == (lk[0].get("time"), lk[0].get("size")), "file %s, dump %s" % (pe, lk))
     check("obj2yaml leak.dmp: modules (base, size, path) = the program's",
           sorted((m["base"], m.get("size"), m.get("name")) for m in md) == want_md,
           "%s" % [(hex(m["base"]), m.get("name")) for m in md])
@@ -369,6 +389,19 @@ if o is not None:
     ra = frames(o)
     print("INFO: leak.dmp main thread: %d frames, leak.exe return addresses: %s" %
           (len(ra), [hex(a) for a in ra if 0x140000000 <= a < 0x140100000]))
+# With the very images on disk (leak.exe here, wine's own DLLs where this
+# wine is installed) the MiniDumpNormal stack walks through .exepath.
+wdir = "/usr/lib/x86_64-linux-gnu/wine/x86_64-windows"
+label = "ntscope leak.dmp .exepath (fixture + wine's DLLs); ~0s; k: returns into main_wait and main"
+dm = {m.get("name", "").split("\\")[-1].lower(): (m.get("time"), m.get("size"))
+      for m in oracle.get("modules", [])}
+need = ["ntdll.dll", "kernelbase.dll", "kernel32.dll"]
+if not dm:
+    report("SKIP", label, "needs obj2yaml's module list")
+elif not all(pe_id(os.path.join(wdir, n)) == dm.get(n) for n in need):
+    report("SKIP", label, "wine %s's DLLs are not in %s" % (W["version"], wdir))
+else:
+    k_check("n_k_exepath", label, fn["main_wait"], fn["main"], fn["main"] + 0x1000)
 
 if have_full:
     threads_check("f_threads", "ntscope leak-full.dmp ~: exactly the 4 ids and TEBs", True)
