@@ -82,6 +82,12 @@ if [ -n "$full" ]; then
     d=$full
     run f_threads "$d" '~'
     run f_lm "$d" 'lm'
+    n=$((n + 1)); rc=0
+    $to "$nts" -q --json -c '~' "$d" >"$dir/out/f_json_threads.txt" 2>&1 || rc=$?
+    echo "$rc" >"$dir/out/f_json_threads.rc"
+    rc=0
+    $to "$nts" -q --json -c 'lm' "$d" >"$dir/out/f_json_lm.txt" 2>&1 || rc=$?
+    echo "$rc" >"$dir/out/f_json_lm.rc"
     run f_peb "$d" '!peb'
     run f_teb "$d" '~0s; !teb'
     run f_teb1 "$d" "!teb $teb1"
@@ -406,6 +412,34 @@ else:
 if have_full:
     threads_check("f_threads", "ntscope leak-full.dmp ~: exactly the 4 ids and TEBs", True)
     lm_check("f_lm", "ntscope leak-full.dmp lm: bases, ends, names")
+    for name, label, keys, want in (
+            ("f_json_threads", "ntscope leak-full.dmp --json ~: (thread_id, teb) = the truth's",
+             ("thread_id", "teb"), sorted((t["id"], H(t["teb"])) for t in threads)),
+            ("f_json_lm", "ntscope leak-full.dmp --json lm: (start, end) = the truth's",
+             ("start", "end"), sorted((H(m["base"]), H(m["base"]) + H(m["size"])) for m in mods))):
+        o, _ = gate(name, label, umode=False)
+        if o is None:
+            continue
+        try:
+            doc = json.loads(o)
+        except ValueError:
+            report("SKIP", label, "no JSON document (not supported yet?): " + o.splitlines()[0][:100] if o else "")
+            continue
+        rows = []
+        def walk(v):
+            if isinstance(v, dict):
+                if all(k in v for k in keys):
+                    rows.append(tuple(int(v[k], 0) if isinstance(v[k], str) else v[k] for k in keys))
+                for x in v.values():
+                    walk(x)
+            elif isinstance(v, list):
+                for x in v:
+                    walk(x)
+        walk(doc)
+        if not rows:
+            report("SKIP", label, "no objects with keys %s in the JSON" % (keys,))
+        else:
+            check(label, sorted(rows) == want, "got %s" % [tuple(hex(x) for x in r) for r in sorted(rows)], o)
     o, _ = gate("f_peb", "ntscope leak-full.dmp !peb")
     if o is not None:
         bad = []
