@@ -31,6 +31,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "cmd_umode.h"
 #include "commands.h"
 #include "procthread.h"
 #include "regs.h"
@@ -452,6 +453,8 @@ int cmd_analyze(nts_session *s, const char *name, const char *args)
         return cmd_error(s, "Unexpected argument '%s'", p);
     if (!s->info)
         return cmd_error(s, "No dump is open");
+    if (umode_is(s)) /* a process dump: the exception, not a bug check (cmd_umode_analyze.c) */
+        return umode_cmd_analyze(s, verbose);
 
     const nts_dump_info *in = s->info;
     uint32_t code = in->bugcheck_code;

@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "cmd_umode.h"
 #include "commands.h"
 #include "reg_cli.h"
 #include "regs.h"
@@ -194,6 +195,8 @@ static int cmd_vertarget(nts_session *s, const char *name, const char *args)
 {
     if (need_dump(s))
         return 1;
+    if (umode_is(s)) /* a process dump: SystemInfo and MiscInfo (cmd_umode_info.c) */
+        return umode_cmd_vertarget(s);
     const nts_dump_info *in = s->info;
     uint32_t build = in->minor_version;
     int sp = service_pack(build);
@@ -264,6 +267,8 @@ static int cmd_time(nts_session *s, const char *name, const char *args)
 {
     if (need_dump(s))
         return 1;
+    if (umode_is(s)) /* a process dump: no system uptime; the process's times */
+        return umode_cmd_time(s);
     if (s->json)
         json_times(s);
     else

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "cmd_umode.h"
 #include "heapcli.h"
 #include "ntscope/leak.h"
 
@@ -150,11 +151,37 @@ static void json_process(nts_session *s, const nts_leak_process *p)
     jw_end_obj(s);
 }
 
+/* A process dump: its one process (cmd_umode_leak.c), printed as the kernel report's. */
+static int leak_umode(nts_session *s, const nts_leak_opts *o)
+{
+    nts_leak_report *r = calloc(1, sizeof *r);
+    if (!r || !(r->procs = calloc(1, sizeof *r->procs))) {
+        free(r);
+        return cmd_error(s, "out of memory");
+    }
+    r->count = 1;
+    if (umode_leak_process(s, o, &r->procs[0]) != 0) {
+        nts_leak_report_free(r);
+        return 1;
+    }
+    if (s->json) {
+        jw_key(s, "processes");
+        jw_begin_arr(s);
+        json_process(s, &r->procs[0]);
+        jw_end_arr(s);
+    } else {
+        out(s, "ntscope leak triage: the process of this dump (a process dump holds no commit charge)\n");
+        text_process(s, &r->procs[0]);
+    }
+    nts_leak_report_free(r);
+    return 0;
+}
+
 static int cmd_leak(nts_session *s, const char *name, const char *args)
 {
     (void)name;
-    nts_kernel *k = heapcli_kernel(s);
-    if (!k)
+    nts_kernel *k = umode_is(s) ? NULL : heapcli_kernel(s);
+    if (!k && !umode_is(s))
         return 1;
     nts_leak_opts o;
     memset(&o, 0, sizeof o);
@@ -176,6 +203,11 @@ static int cmd_leak(nts_session *s, const char *name, const char *args)
         } else {
             proc = tok;
         }
+    }
+    if (umode_is(s)) {
+        if (proc)
+            return cmd_error(s, "!leak: a process dump holds one process; the Process argument is for kernel dumps");
+        return leak_umode(s, &o);
     }
     uint64_t only = 0;
     if (proc) {

@@ -25,6 +25,7 @@
 #include <strings.h>
 #include <time.h>
 
+#include "cmd_umode.h"
 #include "commands.h"
 #include "hexfmt.h"
 #include "symcmds.h"
@@ -192,6 +193,8 @@ static void verbose_lines(nts_session *s, nts_symbols *syms, size_t i, const nts
             jw_kstr(s, "product_name", v.product_name);
             jw_kstr(s, "file_description", v.file_description);
             jw_kstr(s, "original_filename", v.original_filename);
+        } else if (umode_is(s)) {
+            umode_lm_version(s, mi->base); /* the module record's VS_FIXEDFILEINFO */
         }
         jw_kstr(s, "load_error", mi->load_error);
         return;
@@ -211,6 +214,8 @@ static void verbose_lines(nts_session *s, nts_symbols *syms, size_t i, const nts
     }
     out(s, "    CheckSum:         %08X\n", mi->checksum);
     out(s, "    ImageSize:        %08llX\n", (unsigned long long)mi->size);
+    if (!have_v && umode_is(s))
+        umode_lm_version(s, mi->base); /* a process dump's module record carries the version */
     if (!have_v)
         return;
     out(s, "    File version:     %u.%u.%u.%u\n", v.file_version[0], v.file_version[1], v.file_version[2],
@@ -236,8 +241,13 @@ static void module_line(nts_session *s, const lm_opts *o, const nts_symmod_info 
         out(s, "%s\n", mi->name);
         return;
     }
-    hex_addr(a, mi->base);
-    hex_addr(b, mi->base + mi->size);
+    if (umode_is(s)) { /* x86 process dumps: 8 digits */
+        umode_ptr(s, a, mi->base);
+        umode_ptr(s, b, mi->base + mi->size);
+    } else {
+        hex_addr(a, mi->base);
+        hex_addr(b, mi->base + mi->size);
+    }
     if (o->full_path)
         out(s, "%s %s   %-8s %s\n", a, b, mi->name, mi->image_path);
     else if (o->image_name)
@@ -258,6 +268,10 @@ static void unloaded(nts_session *s, const lm_opts *o)
 {
     nts_triage_info ti;
     char a[HEX_ADDR_LEN + 1], b[HEX_ADDR_LEN + 1];
+    if (umode_is(s) && !(o->no_unloaded || o->names_only || o->pattern[0] || o->have_addr || o->loaded_only)) {
+        umode_lm_unloaded(s, o->verbose); /* a process dump's UnloadedModuleList */
+        return;
+    }
     if (o->no_unloaded || o->names_only || o->pattern[0] || o->have_addr || o->loaded_only || !s->dump ||
         nts_dump_triage_info(s->dump, &ti) != NTS_OK || ti.unloaded_driver_count == 0)
         return;
@@ -315,6 +329,8 @@ int cmd_lm(nts_session *s, const char *name, const char *args)
     if (s->json) {
         jw_key(s, "modules");
         jw_begin_arr(s);
+    } else if (!o.names_only && umode_is(s) && s->umode->is_x86) {
+        out(s, "start    end        module name\n");
     } else if (!o.names_only) {
         out(s, "start             end                 module name\n");
     }

@@ -35,6 +35,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "cmd_umode.h"
 #include "commands.h"
 #include "ntctx.h"
 #include "procthread.h"
@@ -192,6 +193,8 @@ static void peb_print(nts_session *s, nts_vas *vas, const nts_peb_info *pb)
 
 int cmd_peb(nts_session *s, const char *name, const char *args)
 {
+    if (umode_is(s)) /* a process dump: no kernel; the built-in layouts (cmd_umode_peb.c) */
+        return umode_cmd_peb(s, args);
     nts_kernel *k = ntctx_need_kernel(s);
     if (!k)
         return 1;
@@ -231,6 +234,8 @@ int cmd_peb(nts_session *s, const char *name, const char *args)
 
 int cmd_teb(nts_session *s, const char *name, const char *args)
 {
+    if (umode_is(s))
+        return umode_cmd_teb(s, args);
     nts_kernel *k = ntctx_need_kernel(s);
     if (!k)
         return 1;

@@ -21,6 +21,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "cmd_umode.h"
 #include "commands.h"
 #include "regs.h"
 #include "symsession.h"
@@ -291,7 +292,7 @@ void regs_json_x64(nts_session *s, const nts_context_x64 *c)
 }
 
 /* WinDbg's names of the common exception codes. */
-static const char *exception_name(uint32_t code)
+const char *regs_exception_name(uint32_t code)
 {
     switch (code) {
     case 0x80000003: return "Break instruction exception";
@@ -310,7 +311,7 @@ static const char *exception_name(uint32_t code)
 void regs_print_exception(nts_session *s, const nts_exception_record *e)
 {
     int w = bugcheck_ptr_digits(s);
-    const char *nm = exception_name(e->code);
+    const char *nm = regs_exception_name(e->code);
     char sym[600];
     if (session_symbolize_exr(s, e->address, sym, sizeof sym)) /* " (nt!Foo+0x0000000000000005)" */
         out(s, "ExceptionAddress: %0*llx (%s)\n", w, (unsigned long long)e->address, sym);
@@ -339,7 +340,7 @@ void regs_json_exception(nts_session *s, const nts_exception_record *e)
 {
     jw_begin_obj(s);
     jw_khex(s, "code", e->code);
-    jw_kstr(s, "name", exception_name(e->code));
+    jw_kstr(s, "name", regs_exception_name(e->code));
     jw_khex(s, "flags", e->flags);
     jw_khex(s, "record", e->record);
     jw_khex(s, "address", e->address);
@@ -427,6 +428,8 @@ static int set_register(nts_session *s, const char *name, const char *expr)
 int cmd_r(nts_session *s, const char *name, const char *args)
 {
     const char *p = skip_ws(args);
+    if (!*p && umode_is(s)) /* a process dump: the current thread, x86 or x64 layout */
+        return umode_cmd_r(s, p);
     if (!*p) {
         if (!s->have_regs)
             return cmd_error(s, "%s", regs_unavailable_reason(s));
@@ -502,6 +505,12 @@ int cmd_cxr(nts_session *s, const char *name, const char *args)
     const char *p = skip_ws(args);
     if (!s->info)
         return cmd_error(s, "No dump is open");
+    if (!*p && umode_is(s)) { /* a process dump: back to the current thread's own registers */
+        umode_set_thread(s, s->umode->cur);
+        if (s->json)
+            jw_kstr(s, "context", "thread");
+        return 0;
+    }
     if (!*p) {
         if (s->info->machine_image_type != NTS_MACHINE_AMD64)
             return cmd_error(s, "%s", regs_unavailable_reason(s));

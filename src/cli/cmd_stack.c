@@ -25,6 +25,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cmd_umode.h"
 #include "commands.h"
 #include "ntctx.h"
 #include "procthread.h"
@@ -274,6 +275,8 @@ void stack_json(nts_session *s, const stack_result *r)
 
 int cmd_k(nts_session *s, const char *name, const char *args)
 {
+    if (umode_is(s)) /* a process dump: its current thread (cmd_umode_stack.c) */
+        return umode_cmd_k(s, name, args);
     unsigned style = STK_NUMBERS;
     int explicit_frame = 0;
     for (const char *p = name + 1; *p; p++) {

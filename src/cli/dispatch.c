@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cmd_umode.h"
 #include "commands.h"
 
 static const nts_cmd *const families[] = {
@@ -89,8 +90,8 @@ static int run_one(nts_session *s, char *cmd)
         return 0;
     char name[64];
     size_t n = 0;
-    if (*p == '?') {
-        name[n++] = '?';
+    if (*p == '?' || *p == '~') { /* "~2s", "~*k": the thread commands take their selector as arguments */
+        name[n++] = *p;
     } else {
         while (p[n] && !isspace((unsigned char)p[n]) && n < sizeof name - 1)
             n++;
@@ -112,7 +113,9 @@ static int run_one(nts_session *s, char *cmd)
         jw_kstr(s, "command", p);
     }
     int rc;
-    if (!c)
+    if (c && umode_refuses(s, c->name))
+        rc = 1; /* a kernel-only command on a user-mode dump: umode_refuses said so */
+    else if (!c)
         rc = cmd_error(s, name[0] == '!' ? "No export %s found" : "Unknown command '%s' (type 'help' for the list)",
                        name[0] == '!' ? name + 1 : name);
     else

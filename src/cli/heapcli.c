@@ -13,6 +13,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "cmd_umode.h"
 #include "heapcli.h"
 #include "symsession.h"
 
@@ -107,10 +108,42 @@ void heapcli_ntdll_types(nts_session *s, nts_heap_opts *o)
     }
 }
 
+/* A process dump: no kernel; its PEB (the current thread's TEB), its memory, the
+ * built-in layouts of its build (ntdll's PDB when the symbol path has it). */
+static int open_umode(nts_session *s, heapcli *h, const char *proc_arg)
+{
+    nts_heap_opts o;
+    nts_heap_mem mem;
+    nts_typedb *db = umode_typedb(s);
+    if (proc_arg)
+        return cmd_error(s, "HEAPEXT: a process dump holds one process; -proc is for kernel dumps");
+    if (!db)
+        return cmd_error(s, "HEAPEXT: no heap layouts for this dump (%s)",
+                         s->umode->is_x86 ? "x86 process dumps are not supported yet" : s->umode->db_desc);
+    if (umode_peb(s, &h->proc.peb) != 0 || !h->proc.peb)
+        return cmd_error(s, "HEAPEXT: the PEB is unknown: the current thread's TEB is not in the dump");
+    umode_process_name(s, h->proc.image_name, sizeof h->proc.image_name);
+    h->vas = s->vas;
+    nts_heap_mem_vas(&mem, h->vas);
+    memset(&o, 0, sizeof o);
+    o.build = s->umode->mi->build_number;
+    heapcli_ntdll_types(s, &o);
+    if (o.ntdll == db) /* ntdll's fallback is these same layouts: no LFH types from it */
+        o.ntdll = NULL, o.ntdll_base = 0;
+    if (nts_heap_ctx_open(&h->hc, &mem, db, &o) != NTS_OK)
+        return cmd_error(s, "HEAPEXT: %s", nts_last_error());
+    if (nts_heap_process_heaps(h->hc, h->proc.peb, &h->heaps, &h->nheaps, &h->process_heap) != NTS_OK)
+        return cmd_error(s, "HEAPEXT: Unable to read the heap list of %s: %s", h->proc.image_name,
+                         nts_last_error());
+    return 0;
+}
+
 int heapcli_open(nts_session *s, heapcli *h, const char *proc_arg)
 {
     memset(h, 0, sizeof *h);
     h->s = s;
+    if (umode_is(s))
+        return open_umode(s, h, proc_arg);
     if (!(h->k = heapcli_kernel(s)))
         return 1;
     if (proc_arg ? heapcli_find_process(s, h->k, proc_arg, &h->proc) : current_process(s, h->k, &h->proc))

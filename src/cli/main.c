@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cmd_umode.h"
 #include "commands.h"
 #include "repl.h"
 #include "symsession.h"
@@ -20,6 +21,7 @@ static void usage(FILE *f)
           "  -c \"CMD; CMD\"   run the commands, then exit (q ends early)\n"
           "  -z DUMPFILE     the file to open (as WinDbg's -z); an .exe or .dll opens as an image\n"
           "  -y, --sympath PATH  the symbol path (default: $_NT_SYMBOL_PATH)\n"
+          "  -i PATH         where a process dump's images (.exe, .dll) are looked for (as WinDbg's -i)\n"
           "  --offline       never download symbols\n"
           "  --max-memory SIZE  the library's memory budget for what inputs size (K, M, G; default 1G)\n"
           "  --isf FILE|DIR  a Volatility 3 symbol table (or folder) for the kernel's types\n"
@@ -56,14 +58,17 @@ static void banner(nts_session *s, const char *path)
     const nts_dump_info *in = s->info;
     out(s, "\nntscope %s - Windows memory dump analyzer\n\n", NTSCOPE_VERSION);
     out(s, "Loading Dump File [%s]\n", path);
-    out(s, "%s\n\n", session_has_image(s) ? "Image file: the PE image, mapped at its ImageBase" : dump_kind_line(in));
+    if (umode_is(s))
+        umode_banner(s); /* "User Mini Dump File: ...", the exception of interest */
+    else
+        out(s, "%s\n\n", session_has_image(s) ? "Image file: the PE image, mapped at its ImageBase" : dump_kind_line(in));
     if (s->vas_error)
         out(s, "WARNING: %s\n\n", s->vas_error);
 }
 
 int main(int argc, char **argv)
 {
-    const char *path = NULL, *cmds = NULL, *sympath = NULL, *isf = NULL;
+    const char *path = NULL, *cmds = NULL, *sympath = NULL, *isf = NULL, *exepath = NULL;
     int quiet = 0, offline = 0;
     nts_session s;
     memset(&s, 0, sizeof s);
@@ -76,6 +81,8 @@ int main(int argc, char **argv)
             path = argv[++i];
         else if ((!strcmp(a, "--sympath") || !strcmp(a, "-y")) && i + 1 < argc)
             sympath = argv[++i];
+        else if (!strcmp(a, "-i") && i + 1 < argc)
+            exepath = argv[++i];
         else if (!strcmp(a, "--isf") && i + 1 < argc)
             isf = argv[++i];
         else if (!strcmp(a, "--max-memory") && i + 1 < argc) {
@@ -119,6 +126,10 @@ int main(int argc, char **argv)
     }
     if (symsession_configure(&s, sympath, isf, offline) != 0)
         return 1;
+    if (exepath && symsession_set_exepath(&s, exepath) != 0) {
+        symsession_free(&s);
+        return 1;
+    }
     if (session_open(&s, path) != NTS_OK) {
         fprintf(stderr, "ntscope: %s: %s\n", path, nts_last_error());
         symsession_free(&s); /* LeakSanitizer: nothing left behind on this path either */

@@ -269,6 +269,8 @@ const char *ntctx_user_walk_problem(nts_session *s, uint64_t eprocess)
  * otherwise (none when eprocess is 0). */
 static nts_symbols *set_for(nts_session *s, uint64_t eprocess, uint64_t va)
 {
+    if (s->umode) /* a process dump: its ModuleList is the session's set */
+        return session_symbols(s);
     if (va >= KERNEL_SPACE_START)
         return session_symbols(s);
     return eprocess ? ntctx_user_symbols(s, eprocess, 0, NULL) : NULL;

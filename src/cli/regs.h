@@ -50,6 +50,9 @@ void regs_print_x64(nts_session *s, const nts_context_x64 *c);
 /* The same registers as JSON: key "registers" {name: "0x..."} and key "flags". */
 void regs_json_x64(nts_session *s, const nts_context_x64 *c);
 
+/* WinDbg's name of an exception code ("Access violation"), NULL if it has none. */
+const char *regs_exception_name(uint32_t code);
+
 /* Print an exception record in .exr's layout (ExceptionAddress: ... Parameter[i]: ...). */
 void regs_print_exception(nts_session *s, const nts_exception_record *e);
 

@@ -8,6 +8,7 @@
  */
 #include <string.h>
 
+#include "cmd_umode.h"
 #include "ntctx.h"
 #include "session.h"
 #include "symsession.h"
@@ -29,6 +30,11 @@ nts_status session_open(nts_session *s, const char *path)
         s->kvas = NULL;
     }
     s->vas = s->kvas;
+    if (s->info->format == NTS_FORMAT_MINIDUMP) { /* a process dump: its threads, no kernel */
+        umode_open(s);
+        symsession_attach_dump(s); /* the ModuleList (umode_add_modules) */
+        return NTS_OK;
+    }
     if (s->info->machine_image_type == NTS_MACHINE_AMD64) {
         s->regs = s->info->context;
         s->have_regs = 1;
@@ -50,6 +56,7 @@ void session_close(nts_session *s)
         nts_vas_close(s->vas);
     nts_vas_close(s->kvas);
     symsession_free(s);
+    umode_close(s); /* after the symbol set: ntdll's fallback layouts are its */
     nts_dump_close(s->dump);
     if (s->log)
         fclose(s->log);

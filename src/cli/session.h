@@ -51,6 +51,8 @@ typedef struct nts_session {
     int ctx_known;          /* cur_process/cur_thread were set (or found from the crash) */
     struct nts_ntctx *ntctx; /* process spaces and user modules (ntctx.c); s->vas is the
                                implicit process's space when it is not kvas */
+    struct nts_umode *umode; /* a user-mode minidump: threads, the current thread, .ecxr (cmd_umode_session.c);
+                               NULL for other targets */
 } nts_session;
 
 /* Text output: to stdout and the log. */

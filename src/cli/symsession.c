@@ -16,6 +16,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "cmd_umode.h"
 #include "commands.h"
 #include "range.h"
 #include "symsession.h"
@@ -35,6 +36,7 @@ struct nts_symsession {
     uint32_t image_size;
     nts_dump_info image_info;     /* what the commands see of a target that is no dump */
     uint64_t progress_mark;
+    char *exepath;                /* -i / .exepath: where a process dump's images are looked for */
 };
 
 nts_symsession *session_sym(nts_session *s)
@@ -266,11 +268,48 @@ void symsession_attach_dump(nts_session *s)
     nts_symsession *ss = s->sym;
     if (!ss || !s->dump || !s->info)
         return;
+    if (s->info->format == NTS_FORMAT_MINIDUMP) { /* a process dump: its ModuleList, no kernel */
+        umode_add_modules(s, ss->syms);
+        return;
+    }
     open_kernel(s, ss);
     if (s->info->dump_type == NTS_DUMP_TYPE_TRIAGE && attach_triage(s, ss))
         return;
     if (!attach_kernel_modules(s, ss))
         attach_kernel_only(s, ss);
+}
+
+int symsession_set_exepath(nts_session *s, const char *path)
+{
+    nts_symsession *ss = s->sym;
+    char *p = strdup(path ? path : "");
+    if (!ss || !p) {
+        free(p);
+        return -1;
+    }
+    free(ss->exepath);
+    ss->exepath = p;
+    return 0;
+}
+
+const char *symsession_exepath(nts_session *s)
+{
+    return s && s->sym && s->sym->exepath ? s->sym->exepath : "";
+}
+
+int symsession_reload_dump_modules(nts_session *s)
+{
+    nts_symsession *ss = s->sym;
+    nts_symbols *fresh = NULL;
+    if (!ss || !s->dump || !s->info || s->info->format != NTS_FORMAT_MINIDUMP)
+        return -1;
+    if (nts_symbols_new(&fresh, ss->sp, &ss->opts) != NTS_OK)
+        return -1;
+    nts_symbols_free(ss->syms);
+    ss->syms = fresh;
+    symsession_refresh(s);
+    umode_add_modules(s, ss->syms);
+    return 0;
 }
 
 nts_kernel *symsession_kernel(nts_session *s)
@@ -350,6 +389,7 @@ void symsession_free(nts_session *s)
     nts_pe_close(ss->image);
     nts_sympath_free(ss->sp);
     free(ss->isf);
+    free(ss->exepath);
     free(ss);
     s->sym = NULL;
 }

@@ -78,6 +78,13 @@ void session_symbol_json(nts_session *s, const struct mem_src *m, uint64_t start
  * Nothing when no module holds the address. */
 void session_analyze_fault(nts_session *s, uint32_t code, const uint64_t args[4]);
 
+/* A process dump's image path (-i, .exepath): folders separated by ';' where the
+ * modules' PE files are looked for ("" if none). Set before the dump opens, or
+ * change it and reload the dump's modules (their images are looked for again). */
+int symsession_set_exepath(nts_session *s, const char *path);
+const char *symsession_exepath(nts_session *s);
+int symsession_reload_dump_modules(nts_session *s);
+
 /* !sym noisy / quiet. */
 void symsession_set_noisy(nts_session *s, int noisy);
 int symsession_noisy(nts_session *s);
