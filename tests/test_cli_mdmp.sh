@@ -267,6 +267,14 @@ if [ -f "$hostile" ]; then
     done
 fi
 
+# .exepath / -i: the path is kept and the modules are still listed; x86 registers by name.
+out=$("$nts" -q -i "$dir" -c ".exepath; .exepath+ $data/pe; lm" "$md/calc_win7_x64.dmp")
+printf '%s\n' "$out" | grep -qxF "Executable image search path is: $dir" || { echo "FAIL: -i"; exit 1; }
+printf '%s\n' "$out" | grep -qxF "Executable image search path is: $dir;$data/pe" || { echo "FAIL: .exepath+"; exit 1; }
+printf '%s\n' "$out" | grep -q '^00000000`77720000 00000000`778ca000   ntdll ' || { echo "FAIL: lm after .exepath"; exit 1; }
+out=$("$nts" -q -c 'r eip, esp' "$md/null_read_av_win7_x86.dmp")
+printf '%s\n' "$out" | grep -q '^eip=[0-9a-f]\{8\} esp=[0-9a-f]\{8\}$' || { echo "FAIL: r eip, esp on x86: $out"; exit 1; }
+
 # A kernel dump keeps its prompt and says the thread commands are for process dumps.
 triage="$data/kernel-dumps/triage_x64.dmp"
 if [ -f "$triage" ]; then

@@ -232,6 +232,8 @@ int session_reg(nts_session *s, const char *name, uint64_t *out)
         alias = "rsp";
     else if (strcasecmp(name, "$retreg") == 0)
         alias = "rax";
+    else if (umode_is(s) && s->umode->is_x86 && strcasecmp(name, "eip") == 0)
+        alias = "rip"; /* an x86 process dump: its eip is widened into rip */
     const regdesc *r = find_reg(alias ? alias : name);
     if (!r)
         return 1;
@@ -376,7 +378,9 @@ static void print_one(nts_session *s, const char *name, const regdesc *r, uint64
         jw_khex(s, name, v);
         return;
     }
-    if (!r) /* pseudo-register */
+    if (!r && !strcmp(name, "eip")) /* an x86 process dump's eip */
+        out(s, "%s=%08llx", name, (unsigned long long)v);
+    else if (!r) /* pseudo-register */
         out(s, "%s=%016llx", name, (unsigned long long)v);
     else if (r->kind == RK_FLAG)
         out(s, "%s=%llx", r->name, (unsigned long long)v);
