@@ -92,6 +92,37 @@ static void check_modules(nts_dump *md, size_t pi, const nts_mdmp_info *mi)
     }
 }
 
+/* The memory info list against the truth's VADs: each VAD an allocation. */
+static void check_vads(nts_dump *md, uint64_t ep, const nts_procdump_stats *st)
+{
+    int64_t np = tnum(&T, 0, "vads.processes.#"), vp = -1;
+    for (int64_t i = 0; i < np; i++)
+        if ((uint64_t)tnum(&T, 0, "vads.processes[%lld].eprocess", (long long)i) == ep)
+            vp = i;
+    if (vp < 0) { /* a builder without VADs: the page tables' regions */
+        CHECK_STR(st->region_source, "page tables");
+        return;
+    }
+    CHECK_STR(st->region_source, "VAD tree");
+    int64_t n = tnum(&T, 0, "vads.processes[%lld].vads.#", (long long)vp);
+    CHECK(n > 0);
+    for (int64_t i = 0; i < n; i++) {
+        char at[96];
+        snprintf(at, sizeof at, "vads.processes[%lld].vads[%lld]", (long long)vp, (long long)i);
+        uint64_t start = (uint64_t)tnum(&T, 0, "%s.start", at), end = (uint64_t)tnum(&T, 0, "%s.end", at);
+        nts_mdmp_meminfo m;
+        CHECK(nts_mdmp_meminfo_find(md, start, &m) == NTS_OK);
+        CHECK_EQ_U64(m.base, start);
+        CHECK_EQ_U64(m.allocation_base, start);
+        uint32_t want = tnum(&T, 0, "%s.type", at) == 2 ? 0x1000000u
+                        : tnum(&T, 0, "%s.private", at) ? 0x20000u : 0x40000u;
+        CHECK_EQ_U64(m.type, want);
+        CHECK(nts_mdmp_meminfo_find(md, end, &m) == NTS_OK);
+        CHECK_EQ_U64(m.allocation_base, start);
+        CHECK_EQ_U64(m.base + m.region_size, end + 1);
+    }
+}
+
 /* Every range, byte for byte, against the kernel dump's view. */
 static void check_memory(nts_dump *md, nts_vas *mv, nts_vas *kv, const nts_mdmp_info *mi, uint64_t *bytes)
 {
@@ -272,6 +303,7 @@ static void check_process(nts_kernel *k, size_t pi, const char *out, th_all *ha,
         CHECK_EQ_U64(mi->memory_info_count, st.memory_info);
         check_threads(md, pid, mi);
         check_modules(md, pi, mi);
+        check_vads(md, ep, &st);
     }
     nts_vas *mv = NULL, *kv = NULL;
     nts_process_info p;

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/uio.h>
 #include <unistd.h>
@@ -110,8 +111,28 @@ nts_status pd_file_align(pd_file *f, unsigned align)
     return pad ? pd_file_append(f, zero, pad < sizeof zero ? pad : sizeof zero, NULL) : NTS_OK;
 }
 
+/* Ask for exactly the pages about to be written: a fault on a page of the
+ * dump's mapping would otherwise read around it (up to hundreds of KB of
+ * neighbours the process does not own: zero-filled holes of a sparse file
+ * or other processes' pages), which made the writes I/O bound on a cold
+ * file. Runs of adjacent pages are one call. */
+static void will_need(const uint8_t *const *pages, size_t n)
+{
+    size_t i = 0;
+    while (i < n) {
+        size_t j = i + 1;
+        while (j < n && pages[j] == pages[j - 1] + PD_PAGE)
+            j++;
+        uintptr_t a = (uintptr_t)pages[i] & ~(uintptr_t)(PD_PAGE - 1);
+        uintptr_t e = (uintptr_t)pages[j - 1] + PD_PAGE;
+        posix_madvise((void *)a, e - a, POSIX_MADV_WILLNEED);
+        i = j;
+    }
+}
+
 nts_status pd_file_append_pages(pd_file *f, const uint8_t *const *pages, size_t n)
 {
+    will_need(pages, n);
     nts_status st = pd_file_flush(f);
     if (st != NTS_OK)
         return st;

@@ -133,6 +133,10 @@ typedef struct pd_memory {
  * modules (sorted by base) that make pages MEM_IMAGE. */
 nts_status pd_memory_scan(nts_kernel *k, uint64_t eprocess, nts_vas *vas, const pd_image *images,
                           size_t nimages, pd_memory *m);
+/* Replace the page-table regions by the VAD tree's (procdump_vad.c); the
+ * regions stay as they are when the tree cannot be read (any status but
+ * NTS_OK; NTS_E_NOMEM is the only fatal one). */
+nts_status pd_memory_from_vads(nts_kernel *k, uint64_t eprocess, pd_memory *m);
 /* Append every readable page, in the ranges' order, to the file. */
 nts_status pd_memory_write(nts_vas *vas, const pd_memory *m, pd_file *f);
 void pd_memory_free(pd_memory *m);

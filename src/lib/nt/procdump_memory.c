@@ -1,13 +1,13 @@
 /*
  * nt/procdump_memory.c - the process dump's memory: its regions (the
  * MemoryInfoList) and its readable pages (the Memory64List), from a walk
- * of the process's page tables.
+ * of the process's page tables, then (procdump_vad.c) the VAD tree.
  *
  * Layer: nt object model. Regions are runs of pages with a PTE (committed)
  * of one protection and one kind: MEM_IMAGE inside a module of the loader
  * list (allocation base: the module's base), MEM_PRIVATE elsewhere
- * (allocation base: the start of the run of committed pages). This is the
- * fallback the header documents for when the VAD tree cannot be read: it
+ * (allocation base: the start of the run of committed pages). These are the
+ * regions written when the VAD tree cannot be read (the fallback): they
  * cannot tell reserved from free, nor mapped views from private memory.
  * Pages the dump does not hold (paged out, demand zero, a frame outside
  * the dump) are committed but not readable: counted, not written.
@@ -110,8 +110,6 @@ static int on_page(void *ctx, uint64_t va, const uint8_t *page, uint32_t protect
 nts_status pd_memory_scan(nts_kernel *k, uint64_t eprocess, nts_vas *vas, const pd_image *images,
                           size_t nimages, pd_memory *m)
 {
-    (void)k;
-    (void)eprocess;
     memset(m, 0, sizeof *m);
     m->source = "page tables";
     scan s = {m, images, nimages, 0, 0, 0, NTS_OK};
@@ -119,7 +117,11 @@ nts_status pd_memory_scan(nts_kernel *k, uint64_t eprocess, nts_vas *vas, const 
     nts_status st = pd_walk_user(vas, on_page, &s, &ws);
     if (ws.capped)
         m->truncated = 1;
-    return st;
+    if (st != NTS_OK)
+        return st;
+    if (pd_memory_from_vads(k, eprocess, m) == NTS_E_NOMEM)
+        return NTS_E_NOMEM;
+    return NTS_OK;
 }
 
 typedef struct wr {
