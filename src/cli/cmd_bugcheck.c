@@ -402,6 +402,8 @@ static int cmd_dumpdebug(nts_session *s, const char *name, const char *args)
 {
     if (need_dump(s))
         return 1;
+    if (umode_is(s)) /* a process dump: MINIDUMP_HEADER and the stream directory */
+        return umode_cmd_dumpdebug(s);
     const nts_dump_info *in = s->info;
     int bits32 = in->valid_dump == SIG_DUMP;
     const char *kind = dump_kind(in->dump_type);

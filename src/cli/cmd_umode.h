@@ -92,6 +92,7 @@ int umode_cmd_peb(nts_session *s, const char *args);
 int umode_cmd_teb(nts_session *s, const char *args);
 int umode_cmd_vertarget(nts_session *s);
 int umode_cmd_time(nts_session *s);
+int umode_cmd_dumpdebug(nts_session *s);
 int umode_cmd_analyze(nts_session *s, int verbose);
 /* lm v: the version lines of a module the dump's ModuleList carries (text or JSON). */
 void umode_lm_version(nts_session *s, uint64_t base);

@@ -64,7 +64,62 @@ static void protect_text(uint32_t p, char *buf, size_t n)
         snprintf(buf, n, "%s", p ? "?" : "");
 }
 
-static int usage_of(nts_session *s, const nts_mdmp_meminfo *m, uint64_t peb)
+/* The threads' TEBs and stack allocation bases, sorted, to classify regions
+ * without a pass over the threads for each one (hostile dumps: many of both). */
+typedef struct thread_marks {
+    uint64_t *teb, *stack;
+    size_t nteb, nstack;
+} thread_marks;
+
+static int cmp_u64(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+static void marks_build(nts_session *s, thread_marks *tm)
+{
+    size_t n = s->umode->mi->thread_count;
+    memset(tm, 0, sizeof *tm);
+    tm->teb = calloc(n ? n : 1, sizeof *tm->teb);
+    tm->stack = calloc(n ? n : 1, sizeof *tm->stack);
+    if (!tm->teb || !tm->stack)
+        return;
+    for (size_t i = 0; i < n; i++) {
+        nts_mdmp_thread t;
+        nts_mdmp_meminfo sm;
+        if (nts_mdmp_thread_get(s->dump, i, &t) != NTS_OK)
+            continue;
+        if (t.teb)
+            tm->teb[tm->nteb++] = t.teb;
+        if (t.stack_start && nts_mdmp_meminfo_find(s->dump, t.stack_start, &sm) == NTS_OK)
+            tm->stack[tm->nstack++] = sm.allocation_base;
+    }
+    qsort(tm->teb, tm->nteb, sizeof *tm->teb, cmp_u64);
+    qsort(tm->stack, tm->nstack, sizeof *tm->stack, cmp_u64);
+}
+
+static void marks_free(thread_marks *tm)
+{
+    free(tm->teb);
+    free(tm->stack);
+}
+
+/* The first value >= v in a sorted array (n if none). */
+static size_t lower_bound(const uint64_t *a, size_t n, uint64_t v)
+{
+    size_t lo = 0, hi = n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (a[mid] < v)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+static int usage_of(const thread_marks *tm, const nts_mdmp_meminfo *m, uint64_t peb)
 {
     if (m->state == MEM_FREE)
         return U_FREE;
@@ -74,17 +129,12 @@ static int usage_of(nts_session *s, const nts_mdmp_meminfo *m, uint64_t peb)
         return U_MAPPED;
     if (peb && peb >= m->base && peb - m->base < m->region_size)
         return U_PEB;
-    for (size_t i = 0; i < s->umode->mi->thread_count; i++) {
-        nts_mdmp_thread t;
-        if (nts_mdmp_thread_get(s->dump, i, &t) != NTS_OK)
-            continue;
-        if (t.teb && t.teb >= m->base && t.teb - m->base < m->region_size)
-            return U_TEB;
-        nts_mdmp_meminfo sm;
-        if (t.stack_start && nts_mdmp_meminfo_find(s->dump, t.stack_start, &sm) == NTS_OK &&
-            sm.allocation_base == m->allocation_base && m->type == MEM_PRIVATE)
-            return U_STACK;
-    }
+    size_t k = lower_bound(tm->teb, tm->nteb, m->base);
+    if (k < tm->nteb && tm->teb[k] - m->base < m->region_size)
+        return U_TEB;
+    k = lower_bound(tm->stack, tm->nstack, m->allocation_base);
+    if (m->type == MEM_PRIVATE && k < tm->nstack && tm->stack[k] == m->allocation_base)
+        return U_STACK;
     return U_UNKNOWN;
 }
 
@@ -148,7 +198,7 @@ static void print_table(nts_session *s, const char *title, const bucket *b, size
     out(s, "\n");
 }
 
-static int summary(nts_session *s, uint64_t peb)
+static int summary(nts_session *s, uint64_t peb, const thread_marks *tm)
 {
     const nts_mdmp_info *mi = s->umode->mi;
     bucket us[U_COUNT], ty[4], stt[4], pr[24];
@@ -161,7 +211,7 @@ static int summary(nts_session *s, uint64_t peb)
         if (nts_mdmp_meminfo_get(s->dump, i, &m) != NTS_OK)
             continue;
         total += m.region_size;
-        int use = usage_of(s, &m, peb);
+        int use = usage_of(tm, &m, peb);
         add(us, &nu, U_COUNT, usage_name[use], m.region_size);
         add(stt, &nst, 4, state_name(m.state), m.region_size);
         if (m.state == MEM_FREE)
@@ -196,13 +246,13 @@ static int summary(nts_session *s, uint64_t peb)
     return 0;
 }
 
-static int one(nts_session *s, uint64_t va, uint64_t peb)
+static int one(nts_session *s, uint64_t va, uint64_t peb, const thread_marks *tm)
 {
     nts_mdmp_meminfo m;
     char a[20], b[20], pt[96], apt[96], sz[64];
     if (nts_mdmp_meminfo_find(s->dump, va, &m) != NTS_OK)
         return cmd_error(s, "No region of the MemoryInfoList holds %s", umode_ptr(s, a, va));
-    int use = usage_of(s, &m, peb);
+    int use = usage_of(tm, &m, peb);
     protect_text(m.protect, pt, sizeof pt);
     protect_text(m.allocation_protect, apt, sizeof apt);
     const char *mod = NULL, *img = NULL;
@@ -263,10 +313,13 @@ int umode_cmd_address(nts_session *s, const char *name, const char *args)
     uint64_t peb = 0;
     umode_peb(s, &peb);
     const char *p = skip_ws(args);
-    if (!*p || !strcmp(p, "-summary"))
-        return summary(s, peb);
-    uint64_t va;
-    if (cmd_eval(s, p, 1, &va, NULL) != 0)
+    uint64_t va = 0;
+    int whole = !*p || !strcmp(p, "-summary");
+    if (!whole && cmd_eval(s, p, 1, &va, NULL) != 0)
         return 1;
-    return one(s, va, peb);
+    thread_marks tm;
+    marks_build(s, &tm);
+    int rc = whole ? summary(s, peb, &tm) : one(s, va, peb, &tm);
+    marks_free(&tm);
+    return rc;
 }

@@ -233,3 +233,58 @@ int umode_cmd_gle(nts_session *s, const char *name, const char *args)
     }
     return 0;
 }
+
+/* ---- .dumpdebug --------------------------------------------------------------------- */
+
+int umode_cmd_dumpdebug(nts_session *s)
+{
+    static const struct {
+        uint64_t bit;
+        const char *name;
+    } flags[] = {{0x1, "MiniDumpWithDataSegs"}, {0x2, "MiniDumpWithFullMemory"}, {0x4, "MiniDumpWithHandleData"},
+                 {0x8, "MiniDumpFilterMemory"}, {0x10, "MiniDumpScanMemory"}, {0x20, "MiniDumpWithUnloadedModules"},
+                 {0x40, "MiniDumpWithIndirectlyReferencedMemory"}, {0x80, "MiniDumpFilterModulePaths"},
+                 {0x100, "MiniDumpWithProcessThreadData"}, {0x200, "MiniDumpWithPrivateReadWriteMemory"},
+                 {0x400, "MiniDumpWithoutOptionalData"}, {0x800, "MiniDumpWithFullMemoryInfo"},
+                 {0x1000, "MiniDumpWithThreadInfo"}, {0x2000, "MiniDumpWithCodeSegs"},
+                 {0x40000, "MiniDumpWithTokenInformation"}};
+    const nts_mdmp_info *mi = s->umode->mi;
+    if (s->json) {
+        jw_khex(s, "version", mi->version);
+        jw_ku64(s, "streams", mi->stream_count);
+        jw_khex(s, "flags", mi->flags);
+        jw_ku64(s, "time_date_stamp", mi->time_date_stamp);
+        jw_key(s, "directory"), jw_begin_arr(s);
+    } else {
+        out(s, "----- User Mini Dump Analysis\n\nMINIDUMP_HEADER:\n");
+        out(s, "Version         %04X (%04X)\n", mi->version & 0xffff, mi->version >> 16);
+        out(s, "NumberOfStreams %u\n", mi->stream_count);
+        out(s, "Flags           %llX\n", (unsigned long long)mi->flags);
+        for (size_t i = 0; i < sizeof flags / sizeof flags[0]; i++)
+            if (mi->flags & flags[i].bit)
+                out(s, "                %04llX %s\n", (unsigned long long)flags[i].bit, flags[i].name);
+        out(s, "\nStreams:\n");
+    }
+    for (size_t i = 0; i < mi->stream_count; i++) {
+        nts_mdmp_stream st;
+        if (nts_mdmp_stream_get(s->dump, i, &st) != NTS_OK)
+            break;
+        if (s->json) {
+            jw_begin_obj(s);
+            jw_ku64(s, "type", st.type);
+            jw_kstr(s, "name", st.name);
+            jw_khex(s, "size", st.size);
+            jw_khex(s, "rva", st.rva);
+            jw_kstr(s, "problem", st.problem);
+            jw_end_obj(s);
+            continue;
+        }
+        out(s, "Stream %zu: type %s (%u), size %08X, RVA %08X\n", i, st.name ? st.name : "<unknown>", st.type, st.size,
+            st.rva);
+        if (st.problem)
+            out(s, "  *** skipped: %s\n", st.problem);
+    }
+    if (s->json)
+        jw_end_arr(s);
+    return 0;
+}

@@ -120,12 +120,19 @@ void umode_add_modules(nts_session *s, nts_symbols *syms)
 
 /* ---- lm ----------------------------------------------------------------------------- */
 
+/* The module record at base; lm asks in list order, so the search starts after the last hit. */
 static int module_at(nts_session *s, uint64_t base, nts_mdmp_module *out)
 {
+    static size_t hint;
     const nts_mdmp_info *mi = s->umode ? s->umode->mi : NULL;
-    for (size_t i = 0; mi && i < mi->module_count; i++)
-        if (nts_mdmp_module_get(s->dump, i, out) == NTS_OK && out->base == base)
+    size_t n = mi ? mi->module_count : 0;
+    for (size_t k = 0; k < n; k++) {
+        size_t i = (hint + k) % n;
+        if (nts_mdmp_module_get(s->dump, i, out) == NTS_OK && out->base == base) {
+            hint = i + 1;
             return 0;
+        }
+    }
     return -1;
 }
 
