@@ -18,7 +18,11 @@
  *     as many times as the truth's leaked blocks);
  *   - /m of D4C.exe: stacks, PEB and TEBs in the MemoryList; a comment;
  *   - refusals: the dump itself, an existing file without OVERWRITE (left
- *     as it was), a process without a PEB; no temporary file is left.
+ *     as it was), a process without a PEB; no temporary file is left;
+ *   - hostile dumps (ntscope-mkdump --corrupt: looping thread, module and
+ *     VAD lists, lying strings and counts, page tables naming themselves or
+ *     past memory, an unreadable VAD): every process written without a
+ *     crash, and what is written opens again.
  *
  * Skips without the builder or python3.
  */
@@ -455,6 +459,49 @@ static void run_case(const char *args, const char *name)
     remove_dump(dmp);
 }
 
+/* Hostile variants: every process written (/ma and /m) without a crash; what
+ * is written opens again. */
+static void run_hostile(const char *kinds)
+{
+    char dmp[4096], args[512], out[4200];
+    snprintf(args, sizeof args, "--corrupt %s", kinds);
+    if (build_dump(args, "procdump_hostile", dmp, sizeof dmp) != 0) {
+        CHECK(!"ntscope-mkdump --corrupt failed");
+        return;
+    }
+    nts_dump *d = NULL;
+    nts_kernel *k = NULL;
+    nts_process_list *pl = NULL;
+    CHECK(nts_dump_open(&d, dmp, NULL) == NTS_OK);
+    if (d)
+        CHECK(nts_kernel_open(&k, d, NULL) == NTS_OK);
+    if (k)
+        nts_kernel_processes(k, &pl);
+    size_t written = 0;
+    snprintf(out, sizeof out, "%s/procdump_hostile_out.dmp", scratch_dir());
+    for (size_t i = 0; pl && i < pl->count; i++)
+        for (int full = 0; full < 2; full++) {
+            nts_procdump_opts o = {NTS_PROCDUMP_OVERWRITE | (full ? NTS_PROCDUMP_FULL_MEMORY : 0u), NULL};
+            if (nts_procdump_write(k, pl->items[i].eprocess, out, &o, NULL) != NTS_OK) {
+                CHECK(access(out, F_OK) != 0);
+                continue;
+            }
+            nts_dump *md = NULL;
+            const nts_mdmp_info *mi = NULL;
+            CHECK(nts_dump_open(&md, out, NULL) == NTS_OK);
+            CHECK(md && nts_mdmp_get_info(md, &mi) == NTS_OK);
+            nts_dump_close(md);
+            unlink(out);
+            written++;
+        }
+    fprintf(stderr, "--corrupt %s: %zu process dumps written\n", kinds, written);
+    CHECK(written > 0);
+    nts_process_list_free(pl);
+    nts_kernel_close(k);
+    nts_dump_close(d);
+    remove_dump(dmp);
+}
+
 int main(void)
 {
     if (!builder_path())
@@ -463,5 +510,7 @@ int main(void)
         SKIP("python3 not available (the truth is read through tests/truth_lines.py)");
     run_case("--processes 2", "procdump19041");
     run_case("--build 22000 --seed 7 --bitmap", "procdump22000");
+    run_hostile("thread-self,umod-cycle,str-long,str-noterm,count-huge,pt-self,pt-beyond,heap-loop,vad-cycle");
+    run_hostile("vad-unreadable,proc-unmapped");
     return check_done("test_procdump");
 }

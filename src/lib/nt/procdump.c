@@ -17,21 +17,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ntscope/minidump.h"
 #include "nt/procdump_internal.h"
 
 #define MAX_STREAMS 8u
 #define FILETIME_1970 116444736000000000ull
-
-enum {
-    ST_THREAD_LIST = 3,
-    ST_MODULE_LIST = 4,
-    ST_MEMORY_LIST = 5,
-    ST_SYSTEM_INFO = 7,
-    ST_MEMORY64_LIST = 9,
-    ST_COMMENT_A = 10,
-    ST_MISC_INFO = 15,
-    ST_MEMORY_INFO_LIST = 16,
-};
 
 typedef struct dir {
     uint8_t bytes[MAX_STREAMS * PD_DIR_ENTRY];
@@ -182,7 +172,7 @@ static nts_status put_memory_info(job *j)
         pd_w32(p + 36, r->protect);
         pd_w32(p + 40, r->type);
     }
-    nts_status st = put_stream(j, ST_MEMORY_INFO_LIST, b, 16 + PD_MEMINFO_SIZE * n);
+    nts_status st = put_stream(j, NTS_MDMP_STREAM_MEMORY_INFO_LIST, b, 16 + PD_MEMINFO_SIZE * n);
     free(b);
     return st;
 }
@@ -199,7 +189,7 @@ static nts_status put_memory_list(job *j)
         pd_w32(b + 12 + 16 * i, j->blocks[i].size);
         pd_w32(b + 16 + 16 * i, j->blocks[i].rva);
     }
-    nts_status st = put_stream(j, ST_MEMORY_LIST, b, 4 + 16 * n);
+    nts_status st = put_stream(j, NTS_MDMP_STREAM_MEMORY_LIST, b, 4 + 16 * n);
     free(b);
     return st;
 }
@@ -219,7 +209,7 @@ static nts_status put_memory64_list(job *j)
         pd_w64(b + 24 + 16 * i, j->mem.ranges[i].size);
     }
     if (st == NTS_OK)
-        st = put_stream(j, ST_MEMORY64_LIST, b, size);
+        st = put_stream(j, NTS_MDMP_STREAM_MEMORY64_LIST, b, size);
     free(b);
     return st;
 }
@@ -231,10 +221,10 @@ static nts_status put_tables(job *j, const nts_procdump_opts *opts, uint32_t csd
     if (!b)
         return nts__fail(NTS_E_NOMEM, "no memory for the thread and module lists");
     pd_threads_encode(&j->threads, b);
-    nts_status st = put_stream(j, ST_THREAD_LIST, b, 4 + PD_THREAD_SIZE * nt);
+    nts_status st = put_stream(j, NTS_MDMP_STREAM_THREAD_LIST, b, 4 + PD_THREAD_SIZE * nt);
     if (st == NTS_OK) {
         pd_modules_encode(&j->modules, b);
-        st = put_stream(j, ST_MODULE_LIST, b, 4 + PD_MODULE_SIZE * nm);
+        st = put_stream(j, NTS_MDMP_STREAM_MODULE_LIST, b, 4 + PD_MODULE_SIZE * nm);
     }
     free(b);
     uint8_t si[PD_SYSINFO_SIZE], mi[PD_MISC1_SIZE];
@@ -243,11 +233,11 @@ static nts_status put_tables(job *j, const nts_procdump_opts *opts, uint32_t csd
     if (st == NTS_OK)
         st = put_memory_info(j);
     if (st == NTS_OK)
-        st = put_stream(j, ST_SYSTEM_INFO, si, sizeof si);
+        st = put_stream(j, NTS_MDMP_STREAM_SYSTEM_INFO, si, sizeof si);
     if (st == NTS_OK)
-        st = put_stream(j, ST_MISC_INFO, mi, sizeof mi);
+        st = put_stream(j, NTS_MDMP_STREAM_MISC_INFO, mi, sizeof mi);
     if (st == NTS_OK && opts && opts->comment)
-        st = put_stream(j, ST_COMMENT_A, opts->comment, strlen(opts->comment) + 1);
+        st = put_stream(j, NTS_MDMP_STREAM_COMMENT_A, opts->comment, strlen(opts->comment) + 1);
     if (st == NTS_OK)
         st = j->full ? put_memory64_list(j) : put_memory_list(j);
     return st;
@@ -257,9 +247,9 @@ static nts_status put_header(job *j)
 {
     uint8_t h[PD_HEADER_SIZE];
     const nts_dump_info *di = nts_dump_get_info(nts_kernel_dump(j->k));
-    uint64_t flags = 0x100 | 0x800; /* WithProcessThreadData | WithFullMemoryInfo */
+    uint64_t flags = NTS_MDMP_WITH_PROCESS_THREAD_DATA | NTS_MDMP_WITH_FULL_MEMORY_INFO;
     if (j->full)
-        flags |= 0x2; /* WithFullMemory */
+        flags |= NTS_MDMP_WITH_FULL_MEMORY;
     pd_w32(h, PD_SIGNATURE);
     pd_w32(h + 4, PD_VERSION | PD_IMPL_VERSION << 16);
     pd_w32(h + 8, j->d.n);
