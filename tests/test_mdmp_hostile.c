@@ -418,6 +418,21 @@ static void string_cases(void)
     p32(&m, 7); /* a second name for the same thread */
     p64(&m, UINT64_MAX);
     end_stream(&m);
+    /* ThreadInfoList: SizeOfHeader 12, SizeOfEntry 64, one entry for thread 7
+     * and one for a thread the list does not have */
+    begin(&m, NTS_MDMP_STREAM_THREAD_INFO_LIST);
+    p32(&m, 12);
+    p32(&m, 64);
+    p32(&m, 2);
+    size_t ti = put(&m, NULL, 128);
+    end_stream(&m);
+    w32(&m, ti + 64, 9);
+    w32(&m, ti, 7);
+    w32(&m, ti + 12, 0x103);
+    w64(&m, ti + 16, 0x01d7000000000000ull);
+    w64(&m, ti + 40, 12345);
+    w64(&m, ti + 48, 0x401000);
+    w64(&m, ti + 56, 0xf);
     begin(&m, NTS_MDMP_STREAM_COMMENT_W);
     put(&m, "h\0i\0", 5);
     end_stream(&m);
@@ -441,6 +456,12 @@ static void string_cases(void)
         nts_mdmp_thread t;
         CHECK(nts_mdmp_thread_get(d, 0, &t) == NTS_OK);
         CHECK(strncmp(t.name, "zz", 2) == 0 || t.name[0] == 0);
+        CHECK(t.have_thread_info);
+        CHECK_EQ_U64(t.exit_status, 0x103);
+        CHECK_EQ_U64(t.create_time, 0x01d7000000000000ull);
+        CHECK_EQ_U64(t.user_time, 12345);
+        CHECK_EQ_U64(t.start_address, 0x401000);
+        CHECK_EQ_U64(t.affinity, 0xf);
         const char *text = NULL;
         uint32_t type = 0;
         CHECK(nts_mdmp_comment_get(d, 0, &type, &text) == NTS_OK);

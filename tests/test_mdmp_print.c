@@ -167,6 +167,12 @@ static int print_dump(FILE *o, const char *path)
         if (nts_mdmp_stream_get(d, i, &s) == NTS_OK && s.problem)
             fprintf(o, "# stream %zu (%s): %s\n", i, s.name ? s.name : "?", s.problem);
     }
+    for (size_t i = 0; i < mi->thread_count; i++) {
+        nts_mdmp_thread t;
+        if (nts_mdmp_thread_get(d, i, &t) == NTS_OK && (t.name[0] || t.have_thread_info))
+            fprintf(o, "# thread 0x%x name '%s' created %" PRIx64 " start %" PRIx64 "\n", t.thread_id,
+                    t.name, t.create_time, t.start_address);
+    }
     for (size_t i = 0; i < mi->unloaded_module_count; i++) {
         nts_mdmp_unloaded_module u;
         if (nts_mdmp_unloaded_module_get(d, i, &u) == NTS_OK)

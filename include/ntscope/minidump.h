@@ -133,6 +133,7 @@ typedef struct nts_mdmp_info {
     size_t token_count;
 
     /* Added after the first version of this header. */
+    size_t thread_info_count;        /* ThreadInfoList entries */
     size_t memory_blocks_overlapping; /* descriptors dropped or cut as overlaps (nts_dump_vblocks) */
     char problem[256];               /* the first header/directory inconsistency, "" if none */
 } nts_mdmp_info;
@@ -176,6 +177,12 @@ typedef struct nts_mdmp_thread {
     uint64_t backing_store_start;    /* ThreadExList (IA64); 0 otherwise */
     uint32_t backing_store_size;
     char name[256];                  /* UTF-8, "" if unnamed */
+    /* ThreadInfoListStream (MINIDUMP_THREAD_INFO), when it names this thread */
+    int have_thread_info;
+    uint32_t dump_flags, dump_error, exit_status;
+    uint64_t create_time, exit_time; /* FILETIME */
+    uint64_t kernel_time, user_time; /* 100 ns units */
+    uint64_t start_address, affinity;
 } nts_mdmp_thread;
 
 nts_status nts_mdmp_thread_get(const nts_dump *dump, size_t i, nts_mdmp_thread *out);

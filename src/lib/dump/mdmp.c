@@ -172,6 +172,7 @@ void nts__mdmp_free(struct nts__mdmp *m)
     free(m->mem64_off);
     free(m->token_off);
     free(m->tnames);
+    free(m->tinfo_index);
     for (size_t i = 0; i < m->ncomments; i++)
         free(m->comments[i].text);
     if (m->budget)
@@ -241,22 +242,24 @@ static nts_status build_blocks(nts_dump *d, struct nts__mdmp *m)
                           lost, m->memlist.count, (unsigned long long)d->size);
     p = d->map + m->mem64.rva;
     uint64_t off = m->mem64_base, declared = 0;
-    size_t clipped = 0;
+    size_t clipped = 0, dropped = 0;
     for (size_t i = 0; i < m->mem64.count; i++, p += NTS_MDMP_MEM64DESC_SIZE) {
         uint64_t va = rd_u64(p), size = rd_u64(p + 8);
         m->mem64_off[i] = off;
         uint64_t kept = add_block(d, va, size, off);
         held += kept;
-        clipped += kept < size;
+        clipped += kept && kept < size;
+        dropped += !kept && size;
         declared = declared + size < declared ? UINT64_MAX : declared + size;
         off = off + size < off ? UINT64_MAX : off + size;
     }
-    if (clipped && m->mem64_stream < m->nstreams)
+    if ((clipped || dropped) && m->mem64_stream < m->nstreams)
         nts__mdmp_problem(m, m->mem64_stream,
                           "Memory64List declares 0x%llx bytes in %zu ranges from BaseRva 0x%llx; "
-                          "the file ends at 0x%llx: %zu ranges clipped to it",
+                          "the file ends at 0x%llx: %zu ranges cut short, %zu left out",
                           (unsigned long long)declared, m->mem64.count,
-                          (unsigned long long)m->mem64_base, (unsigned long long)d->size, clipped);
+                          (unsigned long long)m->mem64_base, (unsigned long long)d->size, clipped,
+                          dropped);
     m->info.memory_bytes = held;
 
     int sorted = 1;

@@ -38,6 +38,7 @@
 #define NTS_MDMP_HANDLE1_SIZE 32u
 #define NTS_MDMP_HANDLE2_SIZE 40u
 #define NTS_MDMP_THREAD_NAME_SIZE 12u
+#define NTS_MDMP_THREAD_INFO_SIZE 64u
 #define NTS_MDMP_SYSINFO_SIZE 56u
 #define NTS_MDMP_EXCEPTION_SIZE 168u
 #define NTS_MDMP_CONTEXT_X64_SIZE 0x4d0u
@@ -83,6 +84,8 @@ struct nts__mdmp {
     uint64_t *token_off;      /* file offset of each token entry */
     nts__mdmp_tname *tnames;  /* sorted by thread id */
     size_t ntnames;
+    nts__mdmp_list tinfo;     /* ThreadInfoList */
+    nts__mdmp_tname *tinfo_index; /* (thread id, file offset of its entry), sorted */
     nts__mdmp_comment comments[NTS_MDMP_MAX_COMMENTS];
     size_t ncomments;
 };

@@ -43,20 +43,40 @@ static nts_status err(const nts_dump *d)
 
 #define ENTRY(list, what) entry(d, offsetof(struct nts__mdmp, list), i, what, out)
 
-static const char *thread_name(const nts_dump *d, uint32_t tid, char *out, size_t n)
+/* The first entry of a (thread id, offset) index sorted by id, or NULL. */
+static const nts__mdmp_tname *by_tid(const nts__mdmp_tname *v, size_t n, uint32_t tid)
 {
-    const struct nts__mdmp *m = d->mdmp;
-    size_t lo = 0, hi = m->ntnames;
+    size_t lo = 0, hi = n;
     while (lo < hi) {
         size_t mid = lo + (hi - lo) / 2;
-        if (m->tnames[mid].thread_id < tid)
+        if (v[mid].thread_id < tid)
             lo = mid + 1;
         else
             hi = mid;
     }
-    if (lo < m->ntnames && m->tnames[lo].thread_id == tid)
-        nts__mdmp_string(d, m->tnames[lo].rva, out, n);
-    return out;
+    return lo < n && v[lo].thread_id == tid ? &v[lo] : NULL;
+}
+
+static void thread_extras(const nts_dump *d, nts_mdmp_thread *out)
+{
+    const struct nts__mdmp *m = d->mdmp;
+    const nts__mdmp_tname *e = by_tid(m->tnames, m->ntnames, out->thread_id);
+    if (e)
+        nts__mdmp_string(d, e->rva, out->name, sizeof out->name);
+    e = by_tid(m->tinfo_index, m->tinfo.count, out->thread_id);
+    if (e) {
+        const uint8_t *p = d->map + e->rva; /* MINIDUMP_THREAD_INFO, 64 bytes */
+        out->have_thread_info = 1;
+        out->dump_flags = rd_u32(p + 4);
+        out->dump_error = rd_u32(p + 8);
+        out->exit_status = rd_u32(p + 12);
+        out->create_time = rd_u64(p + 16);
+        out->exit_time = rd_u64(p + 24);
+        out->kernel_time = rd_u64(p + 32);
+        out->user_time = rd_u64(p + 40);
+        out->start_address = rd_u64(p + 48);
+        out->affinity = rd_u64(p + 56);
+    }
 }
 
 nts_status nts_mdmp_thread_get(const nts_dump *d, size_t i, nts_mdmp_thread *out)
@@ -79,7 +99,7 @@ nts_status nts_mdmp_thread_get(const nts_dump *d, size_t i, nts_mdmp_thread *out
         out->backing_store_start = rd_u64(p + 48);
         out->backing_store_size = rd_u32(p + 56);
     }
-    thread_name(d, out->thread_id, out->name, sizeof out->name);
+    thread_extras(d, out);
     return NTS_OK;
 }
 

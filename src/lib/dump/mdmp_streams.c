@@ -315,6 +315,25 @@ static void decode_tokens(nts_dump *d, struct nts__mdmp *m, size_t i)
     m->tokens.count = n;
 }
 
+/* ThreadInfoList: (thread id, entry offset) sorted, for thread_get. */
+static void index_thread_info(nts_dump *d, struct nts__mdmp *m, size_t i)
+{
+    if (!m->tinfo.count)
+        return;
+    m->tinfo_index = malloc(m->tinfo.count * sizeof *m->tinfo_index);
+    if (!m->tinfo_index) {
+        P("out of memory");
+        m->tinfo.count = 0;
+        return;
+    }
+    for (size_t k = 0; k < m->tinfo.count; k++) {
+        uint64_t off = m->tinfo.rva + (uint64_t)k * m->tinfo.entry_size;
+        m->tinfo_index[k].thread_id = rd_u32(d->map + off);
+        m->tinfo_index[k].rva = off;
+    }
+    qsort(m->tinfo_index, m->tinfo.count, sizeof *m->tinfo_index, cmp_tname);
+}
+
 static int decodes(uint32_t type)
 {
     switch (type) {
@@ -332,6 +351,7 @@ static int decodes(uint32_t type)
     case NTS_MDMP_STREAM_MISC_INFO:
     case NTS_MDMP_STREAM_MEMORY_INFO_LIST:
     case NTS_MDMP_STREAM_TOKEN:
+    case NTS_MDMP_STREAM_THREAD_INFO_LIST:
     case NTS_MDMP_STREAM_THREAD_NAMES: return 1;
     }
     return 0;
@@ -388,6 +408,10 @@ void nts__mdmp_decode_stream(nts_dump *d, struct nts__mdmp *m, size_t i)
     case NTS_MDMP_STREAM_HANDLE_DATA:
         decode_headed(d, m, i, &m->handles, NTS_MDMP_HANDLE1_SIZE, 0);
         break;
+    case NTS_MDMP_STREAM_THREAD_INFO_LIST:
+        decode_headed(d, m, i, &m->tinfo, NTS_MDMP_THREAD_INFO_SIZE, 0);
+        index_thread_info(d, m, i);
+        break;
     case NTS_MDMP_STREAM_COMMENT_A:
     case NTS_MDMP_STREAM_COMMENT_W: decode_comment(d, m, i); break;
     case NTS_MDMP_STREAM_THREAD_NAMES: decode_thread_names(d, m, i); break;
@@ -422,6 +446,7 @@ nts_status nts__mdmp_finish_streams(nts_dump *d, struct nts__mdmp *m)
     mi->memory_info_count = m->meminfo.count;
     mi->handle_count = m->handles.count;
     mi->thread_name_count = m->ntnames;
+    mi->thread_info_count = m->tinfo.count;
     mi->comment_count = m->ncomments;
     mi->token_count = m->tokens.count;
     return NTS_OK;
