@@ -143,12 +143,30 @@ if have_full:
           hdr[:4] == b"MDMP" and struct.unpack_from("<Q", hdr, 24)[0] == 2)
 
 # 2. obj2yaml, the independent reader
+# obj2yaml fields: stream -> (pattern, key, starts a new item); values are
+# numbers (0x.. or decimal) except the quoted module name.
+Y2_FIELDS = {
+    "ThreadList": [(r"- Thread Id:\s+(0x[0-9A-Fa-f]+)", "id", True),
+                   (r"Environment Block:\s+(0x[0-9A-Fa-f]+)", "teb", False)],
+    "ModuleList": [(r"- Base of Image:\s+(0x[0-9A-Fa-f]+)", "base", True),
+                   (r"Size of Image:\s+(0x[0-9A-Fa-f]+)", "size", False),
+                   (r"Time Date Stamp:\s+(\d+)", "time", False),
+                   (r"Module Name:\s+'(.*)'\s*$", "name", False)],
+    "Exception": [(r"Thread ID:\s+(0x[0-9A-Fa-f]+)", "thread", False),
+                  (r"Exception Code:\s+(0x[0-9A-Fa-f]+)", "code", False),
+                  (r"Exception Address:\s+(0x[0-9A-Fa-f]+)", "address", False)],
+    "SystemInfo": [(r"Processor Arch:\s+(\S+)", "arch", False),
+                   (r"Build Number:\s+(\d+)", "Build Number", False),
+                   (r"Number of Processors:\s+(\d+)", "Number of Processors", False)],
+}
+
 def y2(path):
     """Threads, modules, exception, arch, MiscInfo and memory ranges from
     obj2yaml's YAML (line based; LLVM 14 prints MiscInfo and Memory64List as
     raw Content, the descriptors only for Memory64List)."""
-    th, md, ex, arch, cur = [], [], {}, None, None
-    raw, mem, start = {}, [], None
+    items = {"ThreadList": [], "ModuleList": []}
+    one = {"Exception": {}, "SystemInfo": {}}
+    cur, raw, mem, start = None, {}, [], None
     for l in open(path, errors="replace"):
         m = re.match(r"^  - Type:\s+(\S+)", l)
         if m:
@@ -157,6 +175,21 @@ def y2(path):
         m = re.match(r"^    Content:\s+'?([0-9A-Fa-f]*)'?\s*$", l)
         if m:
             raw[cur] = bytes.fromhex(m.group(1))
+        for pat, key, new in Y2_FIELDS.get(cur, []):
+            m = re.match(r"^\s+" + pat, l)
+            if not m:
+                continue
+            v = m.group(1)
+            if key == "name":
+                v = v.replace("''", "'")
+            elif key != "arch":
+                v = int(v, 0)
+            if cur in one:
+                one[cur][key] = v
+            elif new:
+                items[cur].append({key: v})
+            elif items[cur]:
+                items[cur][-1][key] = v
         if cur == "MemoryList":
             m = re.match(r"^\s+- Start of Memory Range:\s+(0x[0-9A-Fa-f]+)", l)
             if m:
@@ -165,42 +198,9 @@ def y2(path):
             if m and start is not None:
                 mem.append((start, len(m.group(1)) // 2))
                 start = None
-        m = re.match(r"^\s+Processor Arch:\s+(\S+)", l)
-        if m:
-            arch = m.group(1)
-        m = re.match(r"^    (Build Number|Number of Processors):\s+(\d+)", l)
-        if m:
-            ex[m.group(1)] = int(m.group(2))
-        if cur == "ThreadList":
-            m = re.match(r"^\s+- Thread Id:\s+(0x[0-9A-Fa-f]+)", l)
-            if m:
-                th.append({"id": H(m.group(1))})
-            m = re.match(r"^\s+Environment Block:\s+(0x[0-9A-Fa-f]+)", l)
-            if m:
-                th[-1]["teb"] = H(m.group(1))
-        elif cur == "ModuleList":
-            m = re.match(r"^\s+- Base of Image:\s+(0x[0-9A-Fa-f]+)", l)
-            if m:
-                md.append({"base": H(m.group(1))})
-            m = re.match(r"^\s+Size of Image:\s+(0x[0-9A-Fa-f]+)", l)
-            if m:
-                md[-1]["size"] = H(m.group(1))
-            m = re.match(r"^\s+Time Date Stamp:\s+(\d+)", l)
-            if m:
-                md[-1]["time"] = int(m.group(1))
-            m = re.match(r"^\s+Module Name:\s+'(.*)'\s*$", l)
-            if m:
-                md[-1]["name"] = m.group(1).replace("''", "'")
-        elif cur == "Exception":
-            m = re.match(r"^\s+Thread ID:\s+(0x[0-9A-Fa-f]+)", l)
-            if m:
-                ex["thread"] = H(m.group(1))
-            m = re.match(r"^\s+Exception Code:\s+(0x[0-9A-Fa-f]+)", l)
-            if m:
-                ex["code"] = H(m.group(1))
-            m = re.match(r"^\s+Exception Address:\s+(0x[0-9A-Fa-f]+)", l)
-            if m:
-                ex["address"] = H(m.group(1))
+    th, md, ex = items["ThreadList"], items["ModuleList"], one["Exception"]
+    arch = one["SystemInfo"].pop("arch", None)
+    ex.update(one["SystemInfo"])
     if "Memory64List" in raw and len(raw["Memory64List"]) >= 16:
         b = raw["Memory64List"]
         n = min(struct.unpack_from("<Q", b, 0)[0], (len(b) - 16) // 16)
