@@ -17,6 +17,8 @@
  *     block for block; D4C.exe's leak visible (the repeated prefix counted
  *     as many times as the truth's leaked blocks);
  *   - /m of D4C.exe: stacks, PEB and TEBs in the MemoryList; a comment;
+ *   - a thread name (ETHREAD.ThreadName patched into the dump) in the
+ *     ThreadNames stream;
  *   - refusals: the dump itself, an existing file without OVERWRITE (left
  *     as it was), a process without a PEB; no temporary file is left;
  *   - hostile dumps (ntscope-mkdump --corrupt: looping thread, module and
@@ -405,6 +407,62 @@ static void check_refusals(nts_kernel *k, const char *dmp, size_t pi, const char
     CHECK_EQ_U64(tmps, 0);
 }
 
+/* A thread name: D4C.exe's first thread gets ETHREAD.ThreadName pointing at
+ * the process's audit image name (SeAuditProcessCreationInfo.ImageFileName:
+ * an OBJECT_NAME_INFORMATION, whose head is a UNICODE_STRING), patched into
+ * the dump file; the ThreadNames stream must carry that text. */
+static void check_thread_name(const char *dmp, size_t pi, const char *out)
+{
+    uint64_t ep = (uint64_t)tnum(&T, 0, "processes[%zu].eprocess", pi);
+    long tp = thread_proc((uint64_t)tnum(&T, 0, "processes[%zu].pid", pi));
+    const char *want = tget(&T, "processes[%zu].audit_image_name", pi);
+    if (tp < 0 || !want) {
+        CHECK(!"no thread or audit name in the truth");
+        return;
+    }
+    uint64_t eth = (uint64_t)tnum(&T, 0, "threads.processes[%ld].threads[0].ethread", tp);
+    uint32_t tid = (uint32_t)tnum(&T, 0, "threads.processes[%ld].threads[0].tid", tp);
+    nts_dump *d = NULL;
+    nts_kernel *k = NULL;
+    patch p;
+    int ok = 0;
+    if (nts_dump_open(&d, dmp, NULL) == NTS_OK && nts_kernel_open(&k, d, NULL) == NTS_OK) {
+        nts_field tn, an;
+        uint64_t name_info = 0;
+        nts_typedb *db = nts_kernel_typedb(k);
+        nts_vas *kv = nts_kernel_vas(k);
+        ok = db && nts_type_field(db, "_ETHREAD.ThreadName", &tn) == NTS_OK &&
+             nts_type_field(db, "_EPROCESS.SeAuditProcessCreationInfo", &an) == NTS_OK &&
+             nts_vas_read_u64(kv, ep + an.offset, &name_info) == NTS_OK && name_info &&
+             patch_at(kv, eth + tn.offset, name_info, 8, &p) == 0;
+    }
+    nts_kernel_close(k);
+    nts_dump_close(d);
+    CHECK(ok);
+    if (!ok || patch_file(dmp, &p, 1) != 0)
+        return;
+    d = NULL;
+    k = NULL;
+    nts_procdump_stats st;
+    nts_procdump_opts o = {NTS_PROCDUMP_OVERWRITE, NULL};
+    if (nts_dump_open(&d, dmp, NULL) == NTS_OK && nts_kernel_open(&k, d, NULL) == NTS_OK) {
+        CHECK(nts_procdump_write(k, ep, out, &o, &st) == NTS_OK);
+        CHECK_EQ_U64(st.thread_names, 1);
+        nts_dump *md = NULL;
+        size_t idx = 0;
+        nts_mdmp_thread th;
+        CHECK(nts_dump_open(&md, out, NULL) == NTS_OK);
+        CHECK(md && nts_mdmp_thread_find(md, tid, &idx) == NTS_OK && nts_mdmp_thread_get(md, idx, &th) == NTS_OK);
+        if (md)
+            CHECK_STR(th.name, want);
+        nts_dump_close(md);
+        unlink(out);
+    }
+    nts_kernel_close(k);
+    nts_dump_close(d);
+    CHECK(unpatch_file(dmp, &p, 1) == 0);
+}
+
 static void run_case(const char *args, const char *name)
 {
     char dmp[4096], json[4200], out[4200];
@@ -447,6 +505,12 @@ static void run_case(const char *args, const char *name)
         unlink(out);
         check_refusals(k, dmp, d4c, out);
     }
+    nts_kernel_close(k);
+    nts_dump_close(d);
+    k = NULL;
+    d = NULL;
+    if (d4c != SIZE_MAX)
+        check_thread_name(dmp, d4c, out);
     fprintf(stderr, "%s: %zu processes written and read back, %llu bytes compared\n", name, done,
             (unsigned long long)bytes);
     for (size_t i = 0; i < ha.n; i++)

@@ -11,7 +11,8 @@
  * images in memory), MemoryInfoList (the VAD tree; the page tables when the
  * VADs cannot be read), Memory64List (/ma: every readable page of every
  * committed region) or MemoryList (/m: stacks, PEB, TEBs and module
- * headers), SystemInfo, MiscInfo, and the user's comment. Pages the kernel
+ * headers), SystemInfo, MiscInfo, ThreadNames when a thread has a name,
+ * and the user's comment. Pages the kernel
  * dump does not hold are left out of the memory list and counted.
  *
  * The output is written to a temporary file beside path and renamed into
@@ -46,6 +47,7 @@ typedef struct nts_procdump_stats {
     uint32_t threads;
     uint32_t threads_without_context; /* no user trap frame: CONTEXT with ContextFlags
                                          CONTEXT_AMD64 alone, stack from StackLimit */
+    uint32_t thread_names;            /* threads with a name (ThreadNames stream) */
     uint32_t modules;
     uint32_t memory_ranges;           /* descriptors written */
     uint32_t memory_info;             /* MemoryInfoList entries */

@@ -111,6 +111,7 @@ static void json_stats(nts_session *s, const dump_args *a, uint64_t ep, const nt
     jw_kstr(s, "options", a->mopts);
     jw_ku64(s, "threads", st->threads);
     jw_ku64(s, "threads_without_context", st->threads_without_context);
+    jw_ku64(s, "thread_names", st->thread_names);
     jw_ku64(s, "modules", st->modules);
     jw_ku64(s, "memory_ranges", st->memory_ranges);
     jw_ku64(s, "memory_bytes", st->memory_bytes);

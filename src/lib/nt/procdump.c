@@ -7,7 +7,7 @@
  *   header and stream directory (reserved, written last)
  *   thread contexts and stacks, module names and CodeView records, the
  *   CSD string, /m's memory blocks (all below 4 GB: 32-bit RVAs)
- *   the stream tables: ThreadList, ModuleList, MemoryInfoList,
+ *   the stream tables: ThreadList, ModuleList, ThreadNames, MemoryInfoList,
  *   SystemInfo, MiscInfo, CommentStreamA, MemoryList or Memory64List
  *   /ma: the pages of the Memory64List, in its order (its BaseRva)
  *
@@ -20,7 +20,7 @@
 #include "ntscope/minidump.h"
 #include "nt/procdump_internal.h"
 
-#define MAX_STREAMS 8u
+#define MAX_STREAMS 9u
 #define FILETIME_1970 116444736000000000ull
 
 typedef struct dir {
@@ -39,6 +39,7 @@ typedef struct job {
     pd_file f;
     pd_threads threads;
     pd_modules modules;
+    size_t named;            /* threads with a name */
     pd_block *blocks;        /* /m: the MemoryList */
     size_t nblocks, capblocks;
     dir d;
@@ -226,6 +227,10 @@ static nts_status put_tables(job *j, const nts_procdump_opts *opts, uint32_t csd
         pd_modules_encode(&j->modules, b);
         st = put_stream(j, NTS_MDMP_STREAM_MODULE_LIST, b, 4 + PD_MODULE_SIZE * nm);
     }
+    if (st == NTS_OK && j->named) { /* 12 bytes a name: within the thread list's room */
+        pd_thread_names_encode(&j->threads, j->named, b);
+        st = put_stream(j, NTS_MDMP_STREAM_THREAD_NAMES, b, 4 + 12 * j->named);
+    }
     free(b);
     uint8_t si[PD_SYSINFO_SIZE], mi[PD_MISC1_SIZE];
     pd_sysinfo_encode(j->k, csd_rva, si);
@@ -283,6 +288,7 @@ static nts_status run(job *j, const char *path, const nts_procdump_opts *opts)
     uint32_t pc = j->pi.priority_class < 7 ? pclass[j->pi.priority_class] : 0;
     if ((st = pd_file_append(&j->f, zero, sizeof zero, NULL)) != NTS_OK ||
         (st = pd_threads_write(j->k, j->pi.eprocess, j->vas, pc, &j->f, &j->threads)) != NTS_OK ||
+        (st = pd_thread_names_write(&j->threads, &j->f, &j->named)) != NTS_OK ||
         (st = pd_modules_write(j->vas, &j->modules, j->mods, &j->f)) != NTS_OK ||
         (st = pd_write_string(&j->f, "", &csd_rva)) != NTS_OK)
         return st;
@@ -302,6 +308,7 @@ static void fill_stats(const job *j, nts_procdump_stats *s)
     memset(s, 0, sizeof *s);
     s->threads = (uint32_t)j->threads.count;
     s->threads_without_context = j->threads.without_context;
+    s->thread_names = (uint32_t)j->named;
     s->modules = (uint32_t)j->modules.count;
     s->memory_info = (uint32_t)j->mem.nregions;
     s->pages_unreadable = j->mem.unreadable_pages;

@@ -156,6 +156,8 @@ typedef struct pd_thread {
     pd_block stack;
     uint32_t context_rva;
     int has_user_context;
+    char name[256];         /* ETHREAD.ThreadName (UTF-8), "" if none */
+    uint32_t name_rva;      /* its MINIDUMP_STRING once written */
 } pd_thread;
 
 typedef struct pd_threads {
@@ -170,6 +172,10 @@ nts_status pd_threads_write(nts_kernel *k, uint64_t eprocess, nts_vas *vas, uint
 void pd_threads_free(pd_threads *t);
 /* The ThreadList stream (4 + 48 n bytes) into buf. */
 void pd_threads_encode(const pd_threads *t, uint8_t *buf);
+/* Append the named threads' names; returns how many threads have one. */
+nts_status pd_thread_names_write(pd_threads *t, pd_file *f, size_t *named);
+/* The ThreadNames stream (4 + 12 named bytes) into buf. */
+void pd_thread_names_encode(const pd_threads *t, size_t named, uint8_t *buf);
 
 typedef struct pd_module {
     uint64_t base;

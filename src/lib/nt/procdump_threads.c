@@ -7,7 +7,9 @@
  * Layer: nt object model. A thread without a user trap frame (a system
  * thread attached to the process, or a frame from kernel mode) gets a
  * CONTEXT with ContextFlags CONTEXT_AMD64 alone (no registers) and its
- * stack from StackLimit; it is counted (threads_without_context).
+ * stack from StackLimit; it is counted (threads_without_context). A
+ * thread's name (ETHREAD.ThreadName, Windows 10 1607 and later: a pointer
+ * to a UNICODE_STRING) goes to the ThreadNames stream.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +18,57 @@
 
 #define STACK_CAP (1u << 20)   /* bytes of stack copied per thread at most */
 #define CONTEXT_AMD64 0x100000u
+#define NAME_MAX_BYTES 0x1000u /* UTF-16 bytes of a thread name read at most */
+
+/* ETHREAD.ThreadName's text, "" when there is none or it is unreadable. */
+static void thread_name(nts_kernel *k, uint64_t ethread, uint64_t off, char *out, size_t n)
+{
+    nts_vas *kv = nts_kernel_vas(k);
+    uint64_t us = 0, buffer;
+    uint8_t hdr[16], text[NAME_MAX_BYTES];
+    out[0] = 0;
+    if (!off || nts_vas_read_u64(kv, ethread + off, &us) != NTS_OK || !us ||
+        nts_vas_read(kv, us, hdr, sizeof hdr, NULL) != NTS_OK)
+        return;
+    uint16_t len = (uint16_t)(hdr[0] | hdr[1] << 8);
+    buffer = 0;
+    for (int i = 7; i >= 0; i--)
+        buffer = buffer << 8 | hdr[8 + i];
+    len &= (uint16_t)~1u;
+    if (!len || !buffer)
+        return;
+    if (len > NAME_MAX_BYTES)
+        len = NAME_MAX_BYTES;
+    if (nts_vas_read(kv, buffer, text, len, NULL) == NTS_OK)
+        nts__utf16_to_utf8(text, len / 2u, out, n);
+}
+
+nts_status pd_thread_names_write(pd_threads *t, pd_file *f, size_t *named)
+{
+    *named = 0;
+    for (size_t i = 0; i < t->count; i++) {
+        if (!t->items[i].name[0])
+            continue;
+        nts_status st = pd_write_string(f, t->items[i].name, &t->items[i].name_rva);
+        if (st != NTS_OK)
+            return st;
+        (*named)++;
+    }
+    return NTS_OK;
+}
+
+void pd_thread_names_encode(const pd_threads *t, size_t named, uint8_t *buf)
+{
+    pd_w32(buf, (uint32_t)named);
+    uint8_t *p = buf + 4;
+    for (size_t i = 0; i < t->count; i++) {
+        if (!t->items[i].name[0])
+            continue;
+        pd_w32(p, t->items[i].tid);
+        pd_w64(p + 4, t->items[i].name_rva); /* RvaOfThreadName: an RVA64 */
+        p += 12;
+    }
+}
 
 static void put_thread(const pd_thread *t, uint8_t *p)
 {
@@ -125,6 +178,10 @@ nts_status pd_threads_write(nts_kernel *k, uint64_t eprocess, nts_vas *vas, uint
         return nts__fail(NTS_E_NOMEM, "no memory for %zu threads", tl->count);
     }
     st = NTS_OK;
+    nts_typedb *db = nts_kernel_typedb(k);
+    nts_field nf;
+    uint64_t name_off = db && nts_type_field(db, "_ETHREAD.ThreadName", &nf) == NTS_OK && nf.size == 8
+                            ? nf.offset : 0;
     for (size_t i = 0; i < tl->count && st == NTS_OK; i++) {
         const nts_thread_info *ti = &tl->items[i];
         if (!(ti->have & NTS_THREAD_HAVE_BASIC))
@@ -132,6 +189,7 @@ nts_status pd_threads_write(nts_kernel *k, uint64_t eprocess, nts_vas *vas, uint
         pd_thread *t = &out->items[out->count];
         t->priority_class = priority_class;
         st = one_thread(k, vas, ti, f, t, &out->without_context);
+        thread_name(k, ti->ethread, name_off, t->name, sizeof t->name);
         if (st == NTS_OK)
             out->count++;
     }
