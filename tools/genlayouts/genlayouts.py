@@ -130,7 +130,7 @@ IoDeviceObjectType IopRootDeviceNode ExEventObjectType ExSemaphoreObjectType SeT
 PsJobType ExpSystemResourcesList ExpTimeZoneBias ExpLastTimeZoneBias
 WmipSMBiosTablePhysicalAddress WmipSMBiosTableLength WmipSMBiosVersionInfo
 KiTimerTableListHead KiIdleSummary HvlpHypervisorVersion KdpDebuggerStructuresInitialized
-MmBadPagesDetected MmPoolCodeStart MmPoolCodeEnd
+MmBadPagesDetected MmPoolCodeStart MmPoolCodeEnd MmProtectToValue
 """.split()
 
 # Kernel functions (stack walking: wait and context-switch frames, trap and

@@ -6,7 +6,7 @@
  *   SHA-256 9615c897468a1eda0fed76e65bf584f4097196fb68dd91d9051099a1979abd01
  * PDB ntkrnlmp.pdb GUID 1806D020A6E46538D7AC3325FAC114D8 age 1
  * 1328 types (483 structs/unions, 119 declared only), 5652 members, 254 enumerators,
- * 193 symbols. Facts only: names, sizes, offsets, bit positions, type shapes,
+ * 194 symbols. Facts only: names, sizes, offsets, bit positions, type shapes,
  * enum values and symbol RVAs.
  */
 #include "sym/layouts/layouts.h"
@@ -1071,26 +1071,27 @@ static const char S[] =
     "ObpDirectoryObjectType\0IoFileObjectType\0IoDriverObjectType\0IoDeviceObjectType\0"
     "IopRootDeviceNode\0ExEventObjectType\0ExSemaphoreObjectType\0SeTokenObjectType\0PsJobType\0"
     "ExpSystemResourcesList\0WmipSMBiosTablePhysicalAddress\0WmipSMBiosTableLength\0"
-    "WmipSMBiosVersionInfo\0HvlpHypervisorVersion\0KdpDebuggerStructuresInitialized\0KiSwapContext\0"
-    "KiSwapThread\0KiCommitThreadWait\0KeWaitForSingleObject\0KeWaitForMultipleObjects\0"
-    "KeDelayExecutionThread\0KeRemoveQueueEx\0KeRemovePriQueue\0KiDeliverApc\0KiIdleLoop\0"
-    "KiSearchForNewThread\0KiSystemServiceCopyEnd\0KiSystemServiceCopyStart\0KiSystemServiceExit\0"
-    "KiSystemServiceUser\0KiSystemServiceStart\0KiSystemServiceRepeat\0KiSystemServiceHandler\0"
-    "KiSystemCall64\0KiSystemCall64Shadow\0KiSystemCall32\0KiSystemCall32Shadow\0KiPageFault\0"
-    "KiPageFaultShadow\0KiBreakpointTrap\0KiGeneralProtectionFault\0KiDoubleFaultAbort\0"
-    "KiDivideErrorFault\0KiInvalidOpcodeFault\0KiNmiInterrupt\0KiMcheckAbort\0KiDebugTrapOrFault\0"
-    "KiInterruptDispatch\0KiInterruptDispatchNoLock\0KiDpcInterrupt\0KiIpiInterrupt\0KiApcInterrupt\0"
-    "KiRetireDpcList\0KiExecuteAllDpcs\0KiDispatchInterrupt\0KiTimerExpiration\0KeBugCheckEx\0"
-    "KeBugCheck\0KeBugCheck2\0KiBugCheckDispatch\0KiDispatchException\0KiExceptionDispatch\0"
-    "KiRaiseException\0KeContextFromKframes\0KeContextToKframes\0KiStartSystemThread\0"
-    "KiStartUserThread\0KiStartUserThreadReturn\0KiInitializeKernel\0KiSystemStartup\0"
-    "PspSystemThreadStartup\0PspUserThreadStartup\0KeUserModeCallback\0KiCallUserMode\0"
-    "NtWaitForSingleObject\0NtWaitForMultipleObjects\0NtDelayExecution\0NtRemoveIoCompletion\0"
-    "NtReadFile\0NtWriteFile\0NtDeviceIoControlFile\0NtCreateFile\0NtTerminateProcess\0"
-    "NtRaiseHardError\0ExpWorkerThread\0ExAllocatePoolWithTag\0ExFreePoolWithTag\0MmAccessFault\0"
-    "MiResolveDemandZeroFault\0IofCallDriver\0IopfCompleteRequest\0KeStackAttachProcess\0"
-    "KeUnstackDetachProcess\0DbgBreakPointWithStatus\0RtlpBreakWithStatusInstruction\0"
-    "KdCheckForDebugBreak\0PoIdle\0KeFlushCurrentTbImmediately\0";
+    "WmipSMBiosVersionInfo\0HvlpHypervisorVersion\0KdpDebuggerStructuresInitialized\0"
+    "MmProtectToValue\0KiSwapContext\0KiSwapThread\0KiCommitThreadWait\0KeWaitForSingleObject\0"
+    "KeWaitForMultipleObjects\0KeDelayExecutionThread\0KeRemoveQueueEx\0KeRemovePriQueue\0"
+    "KiDeliverApc\0KiIdleLoop\0KiSearchForNewThread\0KiSystemServiceCopyEnd\0"
+    "KiSystemServiceCopyStart\0KiSystemServiceExit\0KiSystemServiceUser\0KiSystemServiceStart\0"
+    "KiSystemServiceRepeat\0KiSystemServiceHandler\0KiSystemCall64\0KiSystemCall64Shadow\0"
+    "KiSystemCall32\0KiSystemCall32Shadow\0KiPageFault\0KiPageFaultShadow\0KiBreakpointTrap\0"
+    "KiGeneralProtectionFault\0KiDoubleFaultAbort\0KiDivideErrorFault\0KiInvalidOpcodeFault\0"
+    "KiNmiInterrupt\0KiMcheckAbort\0KiDebugTrapOrFault\0KiInterruptDispatch\0"
+    "KiInterruptDispatchNoLock\0KiDpcInterrupt\0KiIpiInterrupt\0KiApcInterrupt\0KiRetireDpcList\0"
+    "KiExecuteAllDpcs\0KiDispatchInterrupt\0KiTimerExpiration\0KeBugCheckEx\0KeBugCheck\0"
+    "KeBugCheck2\0KiBugCheckDispatch\0KiDispatchException\0KiExceptionDispatch\0KiRaiseException\0"
+    "KeContextFromKframes\0KeContextToKframes\0KiStartSystemThread\0KiStartUserThread\0"
+    "KiStartUserThreadReturn\0KiInitializeKernel\0KiSystemStartup\0PspSystemThreadStartup\0"
+    "PspUserThreadStartup\0KeUserModeCallback\0KiCallUserMode\0NtWaitForSingleObject\0"
+    "NtWaitForMultipleObjects\0NtDelayExecution\0NtRemoveIoCompletion\0NtReadFile\0NtWriteFile\0"
+    "NtDeviceIoControlFile\0NtCreateFile\0NtTerminateProcess\0NtRaiseHardError\0ExpWorkerThread\0"
+    "ExAllocatePoolWithTag\0ExFreePoolWithTag\0MmAccessFault\0MiResolveDemandZeroFault\0"
+    "IofCallDriver\0IopfCompleteRequest\0KeStackAttachProcess\0KeUnstackDetachProcess\0"
+    "DbgBreakPointWithStatus\0RtlpBreakWithStatusInstruction\0KdCheckForDebugBreak\0PoIdle\0"
+    "KeFlushCurrentTbImmediately\0";
 
 /* kind, flags, bit_pos, bit_len, name, size, target, first, count */
 static const nts__lt_type T[] = {
@@ -3955,10 +3956,10 @@ static const nts__lt_symbol Y[] = {
 {85099,9889104,8,0}, /* CmpMasterHive */
 {85154,5613888,128,0}, /* CmpRegistryLock */
 {85132,9889368,16,0}, /* CmpRegistryRootObject */
-{87427,1848480,2,1}, /* DbgBreakPointWithStatus */
-{87270,3452944,3152,1}, /* ExAllocatePoolWithTag */
+{87444,1848480,2,1}, /* DbgBreakPointWithStatus */
+{87287,3452944,3152,1}, /* ExAllocatePoolWithTag */
 {85766,5505056,8,0}, /* ExEventObjectType */
-{87292,3456096,6944,1}, /* ExFreePoolWithTag */
+{87309,3456096,6944,1}, /* ExFreePoolWithTag */
 {84927,4222976,10240,0}, /* ExPoolTagTables */
 {85784,5505592,8,0}, /* ExSemaphoreObjectType */
 {84978,5505064,4,0}, /* ExpNumberOfNonPagedPools */
@@ -3967,16 +3968,16 @@ static const nts__lt_symbol Y[] = {
 {85060,5611776,64,0}, /* ExpPoolBigEntriesInUse */
 {84943,5510032,4,0}, /* ExpPoolFlags */
 {85834,4222928,16,0}, /* ExpSystemResourcesList */
-{87254,607168,1328,1}, /* ExpWorkerThread */
+{87271,607168,1328,1}, /* ExpWorkerThread */
 {85932,5511824,16,0}, /* HvlpHypervisorVersion */
 {85251,4424428,4,0}, /* InitSafeBootMode */
 {85729,5511176,8,0}, /* IoDeviceObjectType */
 {85710,5510216,8,0}, /* IoDriverObjectType */
 {85693,5509896,8,0}, /* IoFileObjectType */
-{87349,616256,128,1}, /* IofCallDriver */
+{87366,616256,128,1}, /* IofCallDriver */
 {85748,4410656,32,0}, /* IopRootDeviceNode */
-{87363,654768,6672,1}, /* IopfCompleteRequest */
-{87482,1322440,44,1}, /* KdCheckForDebugBreak */
+{87380,654768,6672,1}, /* IopfCompleteRequest */
+{87499,1322440,44,1}, /* KdCheckForDebugBreak */
 {84191,4188800,896,0}, /* KdDebuggerDataBlock */
 {42352,4333793,1,0}, /* KdDebuggerEnabled */
 {84231,4333794,30,0}, /* KdDebuggerNotPresent */
@@ -3988,96 +3989,97 @@ static const nts__lt_symbol Y[] = {
 {84211,4441936,4,0}, /* KdpDataBlockEncoded */
 {85954,4392882,1,0}, /* KdpDebuggerStructuresInitialized */
 {84394,5510816,168,0}, /* KeActiveProcessors */
-{86761,1809648,4,1}, /* KeBugCheck */
-{86772,2690560,3600,1}, /* KeBugCheck2 */
+{86778,1809648,4,1}, /* KeBugCheck */
+{86789,2690560,3600,1}, /* KeBugCheck2 */
 {85268,4333680,16,0}, /* KeBugCheckCallbackListHead */
-{86748,1809680,304,1}, /* KeBugCheckEx */
+{86765,1809680,304,1}, /* KeBugCheckEx */
 {85295,4333712,16,0}, /* KeBugCheckReasonCallbackListHead */
-{86860,171192,1000,1}, /* KeContextFromKframes */
-{86881,1809984,256,1}, /* KeContextToKframes */
-{86080,345824,1536,1}, /* KeDelayExecutionThread */
-{87510,1516480,40,1}, /* KeFlushCurrentTbImmediately */
+{86877,171192,1000,1}, /* KeContextFromKframes */
+{86898,1809984,256,1}, /* KeContextToKframes */
+{86097,345824,1536,1}, /* KeDelayExecutionThread */
+{87527,1516480,40,1}, /* KeFlushCurrentTbImmediately */
 {84413,5509848,4,0}, /* KeMaximumIncrement */
 {84375,5509828,4,0}, /* KeNumberProcessors */
-{86119,608496,2400,1}, /* KeRemovePriQueue */
-{86103,391824,3568,1}, /* KeRemoveQueueEx */
+{86136,608496,2400,1}, /* KeRemovePriQueue */
+{86120,391824,3568,1}, /* KeRemoveQueueEx */
 {84512,5609600,64,0}, /* KeServiceDescriptorTable */
 {84537,5511552,64,0}, /* KeServiceDescriptorTableShadow */
-{87383,1142416,316,1}, /* KeStackAttachProcess */
+{87400,1142416,316,1}, /* KeStackAttachProcess */
 {84432,5509912,4,0}, /* KeTimeIncrement */
-{87404,1186848,64,1}, /* KeUnstackDetachProcess */
-{87041,6036144,864,1}, /* KeUserModeCallback */
-{86055,369808,4384,1}, /* KeWaitForMultipleObjects */
-{86033,374192,4560,1}, /* KeWaitForSingleObject */
-{86662,1829824,1552,1}, /* KiApcInterrupt */
+{87421,1186848,64,1}, /* KeUnstackDetachProcess */
+{87058,6036144,864,1}, /* KeUserModeCallback */
+{86072,369808,4384,1}, /* KeWaitForMultipleObjects */
+{86050,374192,4560,1}, /* KeWaitForSingleObject */
+{86679,1829824,1552,1}, /* KiApcInterrupt */
 {84493,9890152,8,0}, /* KiBootProcessorIdt */
-{86437,1862848,832,1}, /* KiBreakpointTrap */
+{86454,1862848,832,1}, /* KiBreakpointTrap */
 {85360,4330720,32,0}, /* KiBugCheckActive */
 {85328,4330752,40,0}, /* KiBugCheckData */
-{86784,1892096,128,1}, /* KiBugCheckDispatch */
+{86801,1892096,128,1}, /* KiBugCheckDispatch */
 {85343,4425104,8,0}, /* KiBugCheckDriver */
 {85377,5510504,8,0}, /* KiBugCodeMessages */
-{87060,1826800,976,1}, /* KiCallUserMode */
-{86014,378880,1856,1}, /* KiCommitThreadWait */
-{86567,1860416,192,1}, /* KiDebugTrapOrFault */
-{86136,389568,1280,1}, /* KiDeliverApc */
-{86803,975360,1180,1}, /* KiDispatchException */
-{86710,1843616,64,1}, /* KiDispatchInterrupt */
-{86498,1859584,832,1}, /* KiDivideErrorFault */
-{86479,1868544,704,1}, /* KiDoubleFaultAbort */
-{86632,1839888,1536,1}, /* KiDpcInterrupt */
-{86823,1892224,1088,1}, /* KiExceptionDispatch */
-{86693,618560,1168,1}, /* KiExecuteAllDpcs */
-{86454,1872576,832,1}, /* KiGeneralProtectionFault */
-{86149,1828464,384,1}, /* KiIdleLoop */
+{87077,1826800,976,1}, /* KiCallUserMode */
+{86031,378880,1856,1}, /* KiCommitThreadWait */
+{86584,1860416,192,1}, /* KiDebugTrapOrFault */
+{86153,389568,1280,1}, /* KiDeliverApc */
+{86820,975360,1180,1}, /* KiDispatchException */
+{86727,1843616,64,1}, /* KiDispatchInterrupt */
+{86515,1859584,832,1}, /* KiDivideErrorFault */
+{86496,1868544,704,1}, /* KiDoubleFaultAbort */
+{86649,1839888,1536,1}, /* KiDpcInterrupt */
+{86840,1892224,1088,1}, /* KiExceptionDispatch */
+{86710,618560,1168,1}, /* KiExecuteAllDpcs */
+{86471,1872576,832,1}, /* KiGeneralProtectionFault */
+{86166,1828464,384,1}, /* KiIdleLoop */
 {84460,5618240,2176,0}, /* KiInitialProcess */
 {84477,5630080,2112,0}, /* KiInitialThread */
-{86962,5706544,2112,1}, /* KiInitializeKernel */
-{86586,1817792,992,1}, /* KiInterruptDispatch */
-{86606,1818784,992,1}, /* KiInterruptDispatchNoLock */
-{86517,1866176,1600,1}, /* KiInvalidOpcodeFault */
-{86647,1841488,1728,1}, /* KiIpiInterrupt */
+{86979,5706544,2112,1}, /* KiInitializeKernel */
+{86603,1817792,992,1}, /* KiInterruptDispatch */
+{86623,1818784,992,1}, /* KiInterruptDispatchNoLock */
+{86534,1866176,1600,1}, /* KiInvalidOpcodeFault */
+{86664,1841488,1728,1}, /* KiIpiInterrupt */
 {84448,5609536,4,0}, /* KiKvaShadow */
-{86553,1877184,1344,1}, /* KiMcheckAbort */
-{86538,1861632,920,1}, /* KiNmiInterrupt */
-{86407,1873408,1984,1}, /* KiPageFault */
-{86419,3336192,128,1}, /* KiPageFaultShadow */
+{86570,1877184,1344,1}, /* KiMcheckAbort */
+{86555,1861632,920,1}, /* KiNmiInterrupt */
+{86424,1873408,1984,1}, /* KiPageFault */
+{86436,3336192,128,1}, /* KiPageFaultShadow */
 {84358,5516608,10240,0}, /* KiProcessorBlock */
-{86843,2727456,608,1}, /* KiRaiseException */
-{86677,616384,2176,1}, /* KiRetireDpcList */
-{86160,382992,1488,1}, /* KiSearchForNewThread */
+{86860,2727456,608,1}, /* KiRaiseException */
+{86694,616384,2176,1}, /* KiRetireDpcList */
+{86177,382992,1488,1}, /* KiSearchForNewThread */
 {84583,4184832,4,0}, /* KiServiceLimit */
 {84568,4182976,1856,0}, /* KiServiceTable */
-{86900,1846032,48,1}, /* KiStartSystemThread */
-{86920,1846880,896,1}, /* KiStartUserThread */
-{86938,1846768,16,1}, /* KiStartUserThreadReturn */
-{85987,1843392,224,1}, /* KiSwapContext */
-{86001,380736,2256,1}, /* KiSwapThread */
-{86371,1887552,39,1}, /* KiSystemCall32 */
-{86386,3341824,33,1}, /* KiSystemCall32Shadow */
-{86335,1888768,568,1}, /* KiSystemCall64 */
-{86350,3342656,45,1}, /* KiSystemCall64Shadow */
-{86181,1889952,48,1}, /* KiSystemServiceCopyEnd */
-{86204,1889840,112,1}, /* KiSystemServiceCopyStart */
-{86229,1890000,988,1}, /* KiSystemServiceExit */
-{86312,1888384,256,1}, /* KiSystemServiceHandler */
-{86290,1889604,83,1}, /* KiSystemServiceRepeat */
-{86269,1889584,20,1}, /* KiSystemServiceStart */
-{86249,1889336,248,1}, /* KiSystemServiceUser */
-{86981,5656592,656,1}, /* KiSystemStartup */
-{86730,1397540,348,1}, /* KiTimerExpiration */
+{86917,1846032,48,1}, /* KiStartSystemThread */
+{86937,1846880,896,1}, /* KiStartUserThread */
+{86955,1846768,16,1}, /* KiStartUserThreadReturn */
+{86004,1843392,224,1}, /* KiSwapContext */
+{86018,380736,2256,1}, /* KiSwapThread */
+{86388,1887552,39,1}, /* KiSystemCall32 */
+{86403,3341824,33,1}, /* KiSystemCall32Shadow */
+{86352,1888768,568,1}, /* KiSystemCall64 */
+{86367,3342656,45,1}, /* KiSystemCall64Shadow */
+{86198,1889952,48,1}, /* KiSystemServiceCopyEnd */
+{86221,1889840,112,1}, /* KiSystemServiceCopyStart */
+{86246,1890000,988,1}, /* KiSystemServiceExit */
+{86329,1888384,256,1}, /* KiSystemServiceHandler */
+{86307,1889604,83,1}, /* KiSystemServiceRepeat */
+{86286,1889584,20,1}, /* KiSystemServiceStart */
+{86266,1889336,248,1}, /* KiSystemServiceUser */
+{86998,5656592,656,1}, /* KiSystemStartup */
+{86747,1397540,348,1}, /* KiTimerExpiration */
 {84345,5511248,8,0}, /* KiWaitAlways */
 {84333,5510736,8,0}, /* KiWaitNever */
-{87324,318000,1760,1}, /* MiResolveDemandZeroFault */
+{87341,318000,1760,1}, /* MiResolveDemandZeroFault */
 {84802,4425984,12544,0}, /* MiState */
 {84784,4442112,11712,0}, /* MiSystemPartition */
 {84825,4197376,64,0}, /* MiVisiblePartition */
 {84810,5505936,8,0}, /* MiVisibleState */
-{87310,305792,2768,1}, /* MmAccessFault */
+{87327,305792,2768,1}, /* MmAccessFault */
 {84663,3544400,8,0}, /* MmHighestUserAddress */
 {84721,4302936,8,0}, /* MmLastUnloadedDriver */
 {84598,5510056,8,0}, /* MmPfnDatabase */
 {84612,5510024,8,0}, /* MmPhysicalMemoryBlock */
+{85987,3523152,128,0}, /* MmProtectToValue */
 {84634,5505904,8,0}, /* MmPteBase */
 {84742,5510720,8,0}, /* MmSizeOfPagedPoolInBytes */
 {84767,5510072,4,0}, /* MmSpecialPoolTag */
@@ -4090,19 +4092,19 @@ static const nts__lt_symbol Y[] = {
 {85181,4424448,224,0}, /* NtBuildLabEx */
 {42148,3622368,8,0}, /* NtBuildNumber */
 {85206,9474788,4,0}, /* NtBuildQfe */
-{87205,6945136,144,1}, /* NtCreateFile */
-{87122,6110672,112,1}, /* NtDelayExecution */
-{87183,6567888,112,1}, /* NtDeviceIoControlFile */
+{87222,6945136,144,1}, /* NtCreateFile */
+{87139,6110672,112,1}, /* NtDelayExecution */
+{87200,6567888,112,1}, /* NtDeviceIoControlFile */
 {63267,4424672,4,0}, /* NtGlobalFlag */
 {42223,9474116,4,0}, /* NtMajorVersion */
 {42238,9474120,6,0}, /* NtMinorVersion */
-{87237,9269840,576,1}, /* NtRaiseHardError */
-{87160,6248208,2256,1}, /* NtReadFile */
-{87139,6564368,400,1}, /* NtRemoveIoCompletion */
-{87218,6698416,504,1}, /* NtTerminateProcess */
-{87097,6557392,304,1}, /* NtWaitForMultipleObjects */
-{87075,6139120,384,1}, /* NtWaitForSingleObject */
-{87171,6244736,3056,1}, /* NtWriteFile */
+{87254,9269840,576,1}, /* NtRaiseHardError */
+{87177,6248208,2256,1}, /* NtReadFile */
+{87156,6564368,400,1}, /* NtRemoveIoCompletion */
+{87235,6698416,504,1}, /* NtTerminateProcess */
+{87114,6557392,304,1}, /* NtWaitForMultipleObjects */
+{87092,6139120,384,1}, /* NtWaitForSingleObject */
+{87188,6244736,3056,1}, /* NtWriteFile */
 {85576,5510600,4,0}, /* ObHeaderCookie */
 {85559,5512176,2048,0}, /* ObTypeIndexTable */
 {85670,4300352,8,0}, /* ObpDirectoryObjectType */
@@ -4113,7 +4115,7 @@ static const nts__lt_symbol Y[] = {
 {85644,4300360,8,0}, /* ObpSymbolicLinkObjectType */
 {85515,4300176,16,0}, /* ObpTypeDirectoryObject */
 {85591,4300376,8,0}, /* ObpTypeObjectType */
-{87503,414640,1232,1}, /* PoIdle */
+{87520,414640,1232,1}, /* PoIdle */
 {84878,4233280,8,0}, /* PoolBigPageTable */
 {84895,4233240,8,0}, /* PoolBigPageTableSize */
 {84916,5505288,4,0}, /* PoolHitTag */
@@ -4134,9 +4136,9 @@ static const nts__lt_symbol Y[] = {
 {85407,5085440,512,0}, /* PspCreateProcessNotifyRoutine */
 {85437,5085952,516,0}, /* PspCreateThreadNotifyRoutine */
 {85466,5084928,512,0}, /* PspLoadImageNotifyRoutine */
-{86997,1071968,136,1}, /* PspSystemThreadStartup */
-{87020,6066032,488,1}, /* PspUserThreadStartup */
-{87451,1848480,2,1}, /* RtlpBreakWithStatusInstruction */
+{87014,1071968,136,1}, /* PspSystemThreadStartup */
+{87037,6066032,488,1}, /* PspUserThreadStartup */
+{87468,1848480,2,1}, /* RtlpBreakWithStatusInstruction */
 {85806,9883688,16,0}, /* SeTokenObjectType */
 {85888,9883712,4,0}, /* WmipSMBiosTableLength */
 {85857,9883864,8,0}, /* WmipSMBiosTablePhysicalAddress */
@@ -4145,19 +4147,19 @@ static const nts__lt_symbol Y[] = {
 
 /* the symbols by RVA */
 static const uint32_t R[] = {
-45, 125, 120, 47, 59, 60, 70, 104, 97, 72, 52, 165, 19, 51, 25, 96,
-79, 27, 73, 186, 55, 57, 28, 117, 48, 40, 43, 46, 85, 86, 69, 81,
-61, 77, 88, 103, 74, 100, 102, 101, 7, 188, 75, 71, 91, 63, 87, 76,
+45, 125, 120, 47, 59, 60, 70, 104, 97, 72, 52, 166, 19, 51, 25, 96,
+79, 27, 73, 187, 55, 57, 28, 117, 48, 40, 43, 46, 85, 86, 69, 81,
+61, 77, 88, 103, 74, 100, 102, 101, 7, 189, 75, 71, 91, 63, 87, 76,
 80, 92, 90, 105, 112, 107, 115, 114, 113, 110, 109, 111, 66, 78, 41, 95,
-93, 106, 108, 8, 10, 133, 135, 126, 140, 99, 98, 29, 3, 123, 33, 35,
-36, 32, 18, 172, 11, 167, 170, 171, 166, 169, 174, 160, 163, 159, 157, 162,
-161, 164, 158, 134, 127, 179, 178, 64, 65, 42, 44, 30, 31, 34, 38, 26,
-1, 21, 139, 145, 0, 138, 67, 121, 37, 122, 136, 185, 183, 184, 14, 9,
-13, 168, 12, 130, 124, 50, 180, 49, 176, 181, 24, 56, 175, 129, 17, 128,
-132, 177, 23, 182, 68, 155, 131, 119, 173, 39, 22, 118, 54, 20, 156, 15,
-94, 89, 53, 16, 5, 82, 83, 116, 84, 58, 187, 143, 153, 154, 149, 152,
-150, 144, 151, 142, 148, 146, 147, 141, 137, 189, 190, 192, 191, 4, 6, 2,
-62,
+93, 106, 108, 8, 10, 130, 134, 136, 126, 141, 99, 98, 29, 3, 123, 33,
+35, 36, 32, 18, 173, 11, 168, 171, 172, 167, 170, 175, 161, 164, 160, 158,
+163, 162, 165, 159, 135, 127, 180, 179, 64, 65, 42, 44, 30, 31, 34, 38,
+26, 1, 21, 140, 146, 0, 139, 67, 121, 37, 122, 137, 186, 184, 185, 14,
+9, 13, 169, 12, 131, 124, 50, 181, 49, 177, 182, 24, 56, 176, 129, 17,
+128, 133, 178, 23, 183, 68, 156, 132, 119, 174, 39, 22, 118, 54, 20, 157,
+15, 94, 89, 53, 16, 5, 82, 83, 116, 84, 58, 188, 144, 154, 155, 150,
+153, 151, 145, 152, 143, 149, 147, 148, 142, 138, 190, 191, 193, 192, 4, 6,
+2, 62,
 };
 
 const nts__layout_table nts__layouts_17763_5933 = {
@@ -4169,5 +4171,5 @@ const nts__layout_table nts__layouts_17763_5933 = {
     M, 5652,
     E, 254,
     N, 511,
-    Y, R, 193,
+    Y, R, 194,
 };

@@ -6,7 +6,7 @@
  *   SHA-256 12cda3504493f94fdaef3755dc759742039da55930c96d8fc35e0776fb4bcfdb
  * PDB ntkrnlmp.pdb GUID 606FF669409B00F7FC8C61A9C1670129 age 1
  * 1343 types (492 structs/unions, 121 declared only), 5802 members, 263 enumerators,
- * 188 symbols. Facts only: names, sizes, offsets, bit positions, type shapes,
+ * 189 symbols. Facts only: names, sizes, offsets, bit positions, type shapes,
  * enum values and symbol RVAs.
  */
 #include "sym/layouts/layouts.h"
@@ -1109,26 +1109,27 @@ static const char S[] =
     "IoDriverObjectType\0IoDeviceObjectType\0IopRootDeviceNode\0ExEventObjectType\0"
     "ExSemaphoreObjectType\0SeTokenObjectType\0PsJobType\0ExpSystemResourcesList\0"
     "WmipSMBiosTablePhysicalAddress\0WmipSMBiosTableLength\0WmipSMBiosVersionInfo\0"
-    "HvlpHypervisorVersion\0KdpDebuggerStructuresInitialized\0KiSwapContext\0KiSwapThread\0"
-    "KiCommitThreadWait\0KeWaitForSingleObject\0KeWaitForMultipleObjects\0KeDelayExecutionThread\0"
-    "KeRemoveQueueEx\0KeRemovePriQueue\0KiDeliverApc\0KiIdleLoop\0KiSearchForNewThread\0"
-    "KiSystemServiceCopyEnd\0KiSystemServiceCopyStart\0KiSystemServiceExit\0KiSystemServiceUser\0"
-    "KiSystemServiceStart\0KiSystemServiceRepeat\0KiSystemServiceHandler\0KiSystemCall64\0"
-    "KiSystemCall64Shadow\0KiSystemCall32\0KiSystemCall32Shadow\0KiPageFault\0KiPageFaultShadow\0"
-    "KiBreakpointTrap\0KiGeneralProtectionFault\0KiDoubleFaultAbort\0KiDivideErrorFault\0"
-    "KiInvalidOpcodeFault\0KiNmiInterrupt\0KiMcheckAbort\0KiDebugTrapOrFault\0KiInterruptDispatch\0"
-    "KiInterruptDispatchNoLock\0KiDpcInterrupt\0KiIpiInterrupt\0KiApcInterrupt\0KiRetireDpcList\0"
-    "KiExecuteAllDpcs\0KiDispatchInterrupt\0KiTimerExpiration\0KeBugCheckEx\0KeBugCheck\0"
-    "KeBugCheck2\0KiBugCheckDispatch\0KiDispatchException\0KiExceptionDispatch\0KiRaiseException\0"
-    "KeContextFromKframes\0KeContextToKframes\0KiStartSystemThread\0KiStartUserThread\0"
-    "KiStartUserThreadReturn\0KiInitializeKernel\0KiSystemStartup\0PspSystemThreadStartup\0"
-    "PspUserThreadStartup\0KeUserModeCallback\0KiCallUserMode\0NtWaitForSingleObject\0"
-    "NtWaitForMultipleObjects\0NtDelayExecution\0NtRemoveIoCompletion\0NtReadFile\0NtWriteFile\0"
-    "NtDeviceIoControlFile\0NtCreateFile\0NtTerminateProcess\0NtRaiseHardError\0ExpWorkerThread\0"
-    "ExAllocatePoolWithTag\0ExFreePoolWithTag\0ExAllocatePool2\0MmAccessFault\0"
-    "MiResolveDemandZeroFault\0IofCallDriver\0IopfCompleteRequest\0KeStackAttachProcess\0"
-    "KeUnstackDetachProcess\0DbgBreakPointWithStatus\0RtlpBreakWithStatusInstruction\0"
-    "KdCheckForDebugBreak\0PoIdle\0HalProcessorIdle\0KeFlushCurrentTbImmediately\0";
+    "HvlpHypervisorVersion\0KdpDebuggerStructuresInitialized\0MmProtectToValue\0KiSwapContext\0"
+    "KiSwapThread\0KiCommitThreadWait\0KeWaitForSingleObject\0KeWaitForMultipleObjects\0"
+    "KeDelayExecutionThread\0KeRemoveQueueEx\0KeRemovePriQueue\0KiDeliverApc\0KiIdleLoop\0"
+    "KiSearchForNewThread\0KiSystemServiceCopyEnd\0KiSystemServiceCopyStart\0KiSystemServiceExit\0"
+    "KiSystemServiceUser\0KiSystemServiceStart\0KiSystemServiceRepeat\0KiSystemServiceHandler\0"
+    "KiSystemCall64\0KiSystemCall64Shadow\0KiSystemCall32\0KiSystemCall32Shadow\0KiPageFault\0"
+    "KiPageFaultShadow\0KiBreakpointTrap\0KiGeneralProtectionFault\0KiDoubleFaultAbort\0"
+    "KiDivideErrorFault\0KiInvalidOpcodeFault\0KiNmiInterrupt\0KiMcheckAbort\0KiDebugTrapOrFault\0"
+    "KiInterruptDispatch\0KiInterruptDispatchNoLock\0KiDpcInterrupt\0KiIpiInterrupt\0KiApcInterrupt\0"
+    "KiRetireDpcList\0KiExecuteAllDpcs\0KiDispatchInterrupt\0KiTimerExpiration\0KeBugCheckEx\0"
+    "KeBugCheck\0KeBugCheck2\0KiBugCheckDispatch\0KiDispatchException\0KiExceptionDispatch\0"
+    "KiRaiseException\0KeContextFromKframes\0KeContextToKframes\0KiStartSystemThread\0"
+    "KiStartUserThread\0KiStartUserThreadReturn\0KiInitializeKernel\0KiSystemStartup\0"
+    "PspSystemThreadStartup\0PspUserThreadStartup\0KeUserModeCallback\0KiCallUserMode\0"
+    "NtWaitForSingleObject\0NtWaitForMultipleObjects\0NtDelayExecution\0NtRemoveIoCompletion\0"
+    "NtReadFile\0NtWriteFile\0NtDeviceIoControlFile\0NtCreateFile\0NtTerminateProcess\0"
+    "NtRaiseHardError\0ExpWorkerThread\0ExAllocatePoolWithTag\0ExFreePoolWithTag\0ExAllocatePool2\0"
+    "MmAccessFault\0MiResolveDemandZeroFault\0IofCallDriver\0IopfCompleteRequest\0"
+    "KeStackAttachProcess\0KeUnstackDetachProcess\0DbgBreakPointWithStatus\0"
+    "RtlpBreakWithStatusInstruction\0KdCheckForDebugBreak\0PoIdle\0HalProcessorIdle\0"
+    "KeFlushCurrentTbImmediately\0";
 
 /* kind, flags, bit_pos, bit_len, name, size, target, first, count */
 static const nts__lt_type T[] = {
@@ -4043,27 +4044,27 @@ static const nts__lt_symbol Y[] = {
 {88100,13821608,8,0}, /* CmpMasterHive */
 {88155,13776256,128,0}, /* CmpRegistryLock */
 {88133,13821832,8,0}, /* CmpRegistryRootObject */
-{90444,4221920,2,1}, /* DbgBreakPointWithStatus */
-{90311,10191488,192,1}, /* ExAllocatePool2 */
-{90271,10190864,160,1}, /* ExAllocatePoolWithTag */
+{90461,4221920,2,1}, /* DbgBreakPointWithStatus */
+{90328,10191488,192,1}, /* ExAllocatePool2 */
+{90288,10190864,160,1}, /* ExAllocatePoolWithTag */
 {88767,13616288,8,0}, /* ExEventObjectType */
-{90293,10191024,32,1}, /* ExFreePoolWithTag */
+{90310,10191024,32,1}, /* ExFreePoolWithTag */
 {88032,12675520,10240,0}, /* ExPoolTagTables */
 {88785,13611608,8,0}, /* ExSemaphoreObjectType */
 {88061,13775104,64,0}, /* ExpPoolBigEntriesInUse */
 {88048,13616464,4,0}, /* ExpPoolFlags */
 {88835,12675456,16,0}, /* ExpSystemResourcesList */
-{90255,2425920,848,1}, /* ExpWorkerThread */
-{90527,4166640,32,1}, /* HalProcessorIdle */
+{90272,2425920,848,1}, /* ExpWorkerThread */
+{90544,4166640,32,1}, /* HalProcessorIdle */
 {88933,13618400,16,0}, /* HvlpHypervisorVersion */
 {88252,12894620,4,0}, /* InitSafeBootMode */
 {88730,13617168,8,0}, /* IoDeviceObjectType */
 {88711,13616552,8,0}, /* IoDriverObjectType */
 {88694,13616200,8,0}, /* IoFileObjectType */
-{90366,2164240,128,1}, /* IofCallDriver */
+{90383,2164240,128,1}, /* IofCallDriver */
 {88749,12864992,8,0}, /* IopRootDeviceNode */
-{90380,2442512,4384,1}, /* IopfCompleteRequest */
-{90499,3685672,44,1}, /* KdCheckForDebugBreak */
+{90397,2442512,4384,1}, /* IopfCompleteRequest */
+{90516,3685672,44,1}, /* KdCheckForDebugBreak */
 {87296,12585760,896,0}, /* KdDebuggerDataBlock */
 {44041,12857416,1,0}, /* KdDebuggerEnabled */
 {87336,12788090,6,0}, /* KdDebuggerNotPresent */
@@ -4075,96 +4076,97 @@ static const nts__lt_symbol Y[] = {
 {87316,12913920,4,0}, /* KdpDataBlockEncoded */
 {88955,12847136,1,0}, /* KdpDebuggerStructuresInitialized */
 {87499,13617216,168,0}, /* KeActiveProcessors */
-{89762,4183584,4,1}, /* KeBugCheck */
-{89773,5336096,3600,1}, /* KeBugCheck2 */
+{89779,4183584,4,1}, /* KeBugCheck */
+{89790,5336096,3600,1}, /* KeBugCheck2 */
 {88269,12787920,16,0}, /* KeBugCheckCallbackListHead */
-{89749,4183616,304,1}, /* KeBugCheckEx */
+{89766,4183616,304,1}, /* KeBugCheckEx */
 {88296,12787968,16,0}, /* KeBugCheckReasonCallbackListHead */
-{89861,2923328,992,1}, /* KeContextFromKframes */
-{89882,4183920,256,1}, /* KeContextToKframes */
-{89081,3101248,1248,1}, /* KeDelayExecutionThread */
-{90544,3802704,44,1}, /* KeFlushCurrentTbImmediately */
+{89878,2923328,992,1}, /* KeContextFromKframes */
+{89899,4183920,256,1}, /* KeContextToKframes */
+{89098,3101248,1248,1}, /* KeDelayExecutionThread */
+{90561,3802704,44,1}, /* KeFlushCurrentTbImmediately */
 {87518,13616152,4,0}, /* KeMaximumIncrement */
 {87480,13616132,4,0}, /* KeNumberProcessors */
-{89120,2426768,1120,1}, /* KeRemovePriQueue */
-{89104,2116768,2464,1}, /* KeRemoveQueueEx */
+{89137,2426768,1120,1}, /* KeRemovePriQueue */
+{89121,2116768,2464,1}, /* KeRemoveQueueEx */
 {87617,14686400,64,0}, /* KeServiceDescriptorTable */
 {87642,13617728,64,0}, /* KeServiceDescriptorTableShadow */
-{90400,2774816,320,1}, /* KeStackAttachProcess */
+{90417,2774816,320,1}, /* KeStackAttachProcess */
 {87537,13616232,4,0}, /* KeTimeIncrement */
-{90421,2271328,64,1}, /* KeUnstackDetachProcess */
-{90042,6433872,656,1}, /* KeUserModeCallback */
-{89056,3111984,2304,1}, /* KeWaitForMultipleObjects */
-{89034,2205760,2112,1}, /* KeWaitForSingleObject */
-{89663,4203568,1520,1}, /* KiApcInterrupt */
+{90438,2271328,64,1}, /* KeUnstackDetachProcess */
+{90059,6433872,656,1}, /* KeUserModeCallback */
+{89073,3111984,2304,1}, /* KeWaitForMultipleObjects */
+{89051,2205760,2112,1}, /* KeWaitForSingleObject */
+{89680,4203568,1520,1}, /* KiApcInterrupt */
 {87598,13822544,8,0}, /* KiBootProcessorIdt */
-{89438,4236736,832,1}, /* KiBreakpointTrap */
+{89455,4236736,832,1}, /* KiBreakpointTrap */
 {88361,12784896,4,0}, /* KiBugCheckActive */
 {88329,12760224,64,0}, /* KiBugCheckData */
-{89785,4265664,128,1}, /* KiBugCheckDispatch */
+{89802,4265664,128,1}, /* KiBugCheckDispatch */
 {88344,13606896,8,0}, /* KiBugCheckDriver */
 {88378,13616848,8,0}, /* KiBugCodeMessages */
-{90061,4200528,928,1}, /* KiCallUserMode */
-{89015,2207872,1824,1}, /* KiCommitThreadWait */
-{89568,4234304,192,1}, /* KiDebugTrapOrFault */
-{89137,3115168,1920,1}, /* KiDeliverApc */
-{89804,2921312,1372,1}, /* KiDispatchException */
-{89711,4217056,64,1}, /* KiDispatchInterrupt */
-{89499,4233472,832,1}, /* KiDivideErrorFault */
-{89480,4242304,704,1}, /* KiDoubleFaultAbort */
-{89633,4213408,1504,1}, /* KiDpcInterrupt */
-{89824,4265792,1152,1}, /* KiExceptionDispatch */
-{89694,2413040,1248,1}, /* KiExecuteAllDpcs */
-{89455,4246336,832,1}, /* KiGeneralProtectionFault */
-{89150,4202144,464,1}, /* KiIdleLoop */
+{90078,4200528,928,1}, /* KiCallUserMode */
+{89032,2207872,1824,1}, /* KiCommitThreadWait */
+{89585,4234304,192,1}, /* KiDebugTrapOrFault */
+{89154,3115168,1920,1}, /* KiDeliverApc */
+{89821,2921312,1372,1}, /* KiDispatchException */
+{89728,4217056,64,1}, /* KiDispatchInterrupt */
+{89516,4233472,832,1}, /* KiDivideErrorFault */
+{89497,4242304,704,1}, /* KiDoubleFaultAbort */
+{89650,4213408,1504,1}, /* KiDpcInterrupt */
+{89841,4265792,1152,1}, /* KiExceptionDispatch */
+{89711,2413040,1248,1}, /* KiExecuteAllDpcs */
+{89472,4246336,832,1}, /* KiGeneralProtectionFault */
+{89167,4202144,464,1}, /* KiIdleLoop */
 {87565,13781504,2624,0}, /* KiInitialProcess */
 {87582,13793792,2240,0}, /* KiInitialThread */
-{89963,10097200,2336,1}, /* KiInitializeKernel */
-{89587,4191728,960,1}, /* KiInterruptDispatch */
-{89607,4192688,960,1}, /* KiInterruptDispatchNoLock */
-{89518,4240000,1536,1}, /* KiInvalidOpcodeFault */
-{89648,4214976,1680,1}, /* KiIpiInterrupt */
+{89980,10097200,2336,1}, /* KiInitializeKernel */
+{89604,4191728,960,1}, /* KiInterruptDispatch */
+{89624,4192688,960,1}, /* KiInterruptDispatchNoLock */
+{89535,4240000,1536,1}, /* KiInvalidOpcodeFault */
+{89665,4214976,1680,1}, /* KiIpiInterrupt */
 {87553,14686272,1,0}, /* KiKvaShadow */
-{89554,4250880,1344,1}, /* KiMcheckAbort */
-{89539,4235520,920,1}, /* KiNmiInterrupt */
-{89408,4247168,1920,1}, /* KiPageFault */
-{89420,10586176,128,1}, /* KiPageFaultShadow */
+{89571,4250880,1344,1}, /* KiMcheckAbort */
+{89556,4235520,920,1}, /* KiNmiInterrupt */
+{89425,4247168,1920,1}, /* KiPageFault */
+{89437,10586176,128,1}, /* KiPageFaultShadow */
 {87463,13622464,10240,0}, /* KiProcessorBlock */
-{89844,5382256,884,1}, /* KiRaiseException */
-{89678,2409968,3072,1}, /* KiRetireDpcList */
-{89161,3099356,596,1}, /* KiSearchForNewThread */
+{89861,5382256,884,1}, /* KiRaiseException */
+{89695,2409968,3072,1}, /* KiRetireDpcList */
+{89178,3099356,596,1}, /* KiSearchForNewThread */
 {87688,819604,4,0}, /* KiServiceLimit */
 {87673,817712,1892,0}, /* KiServiceTable */
-{89901,4219472,64,1}, /* KiStartSystemThread */
-{89921,4220336,880,1}, /* KiStartUserThread */
-{89939,4220224,16,1}, /* KiStartUserThreadReturn */
-{88988,4216832,224,1}, /* KiSwapContext */
-{89002,2209696,3232,1}, /* KiSwapThread */
-{89372,4261184,39,1}, /* KiSystemCall32 */
-{89387,10591808,832,1}, /* KiSystemCall32Shadow */
-{89336,4262400,570,1}, /* KiSystemCall64 */
-{89351,10592640,3808,1}, /* KiSystemCall64Shadow */
-{89182,4263632,48,1}, /* KiSystemServiceCopyEnd */
-{89205,4263520,112,1}, /* KiSystemServiceCopyStart */
-{89230,4263680,939,1}, /* KiSystemServiceExit */
-{89313,4262016,256,1}, /* KiSystemServiceHandler */
-{89291,4263284,83,1}, /* KiSystemServiceRepeat */
-{89270,4263264,20,1}, /* KiSystemServiceStart */
-{89250,4262970,294,1}, /* KiSystemServiceUser */
-{89982,10039312,656,1}, /* KiSystemStartup */
-{89731,3706912,448,1}, /* KiTimerExpiration */
+{89918,4219472,64,1}, /* KiStartSystemThread */
+{89938,4220336,880,1}, /* KiStartUserThread */
+{89956,4220224,16,1}, /* KiStartUserThreadReturn */
+{89005,4216832,224,1}, /* KiSwapContext */
+{89019,2209696,3232,1}, /* KiSwapThread */
+{89389,4261184,39,1}, /* KiSystemCall32 */
+{89404,10591808,832,1}, /* KiSystemCall32Shadow */
+{89353,4262400,570,1}, /* KiSystemCall64 */
+{89368,10592640,3808,1}, /* KiSystemCall64Shadow */
+{89199,4263632,48,1}, /* KiSystemServiceCopyEnd */
+{89222,4263520,112,1}, /* KiSystemServiceCopyStart */
+{89247,4263680,939,1}, /* KiSystemServiceExit */
+{89330,4262016,256,1}, /* KiSystemServiceHandler */
+{89308,4263284,83,1}, /* KiSystemServiceRepeat */
+{89287,4263264,20,1}, /* KiSystemServiceStart */
+{89267,4262970,294,1}, /* KiSystemServiceUser */
+{89999,10039312,656,1}, /* KiSystemStartup */
+{89748,3706912,448,1}, /* KiTimerExpiration */
 {87450,13617680,8,0}, /* KiWaitAlways */
 {87438,13617160,8,0}, /* KiWaitNever */
-{90341,2305520,1488,1}, /* MiResolveDemandZeroFault */
+{90358,2305520,1488,1}, /* MiResolveDemandZeroFault */
 {87907,12896384,13056,0}, /* MiState */
 {87889,12913984,11520,0}, /* MiSystemPartition */
 {87930,12601040,64,0}, /* MiVisiblePartition */
 {87915,13611920,8,0}, /* MiVisibleState */
-{90327,2294576,1760,1}, /* MmAccessFault */
+{90344,2294576,1760,1}, /* MmAccessFault */
 {87768,136768,8,0}, /* MmHighestUserAddress */
 {87826,12756880,8,0}, /* MmLastUnloadedDriver */
 {87703,13616400,8,0}, /* MmPfnDatabase */
 {87717,13616296,8,0}, /* MmPhysicalMemoryBlock */
+{88988,69872,128,0}, /* MmProtectToValue */
 {87739,13611864,8,0}, /* MmPteBase */
 {87847,13617144,8,0}, /* MmSizeOfPagedPoolInBytes */
 {87872,13616480,4,0}, /* MmSpecialPoolTag */
@@ -4176,17 +4178,17 @@ static const nts__lt_symbol Y[] = {
 {88182,12894656,224,0}, /* NtBuildLabEx */
 {43837,12656608,4,0}, /* NtBuildNumber */
 {88207,12656736,4,0}, /* NtBuildQfe */
-{90206,6734000,144,1}, /* NtCreateFile */
-{90123,7021824,112,1}, /* NtDelayExecution */
-{90184,6292384,112,1}, /* NtDeviceIoControlFile */
+{90223,6734000,144,1}, /* NtCreateFile */
+{90140,7021824,112,1}, /* NtDelayExecution */
+{90201,6292384,112,1}, /* NtDeviceIoControlFile */
 {65846,12894880,4,0}, /* NtGlobalFlag */
-{90238,9804944,576,1}, /* NtRaiseHardError */
-{90161,6720432,2272,1}, /* NtReadFile */
-{90140,6171792,416,1}, /* NtRemoveIoCompletion */
-{90219,6823536,448,1}, /* NtTerminateProcess */
-{90098,7022208,336,1}, /* NtWaitForMultipleObjects */
-{90076,6299200,128,1}, /* NtWaitForSingleObject */
-{90172,6716976,2512,1}, /* NtWriteFile */
+{90255,9804944,576,1}, /* NtRaiseHardError */
+{90178,6720432,2272,1}, /* NtReadFile */
+{90157,6171792,416,1}, /* NtRemoveIoCompletion */
+{90236,6823536,448,1}, /* NtTerminateProcess */
+{90115,7022208,336,1}, /* NtWaitForMultipleObjects */
+{90093,6299200,128,1}, /* NtWaitForSingleObject */
+{90189,6716976,2512,1}, /* NtWriteFile */
 {88577,13616936,4,0}, /* ObHeaderCookie */
 {88560,13618784,2048,0}, /* ObTypeIndexTable */
 {88671,12737280,8,0}, /* ObpDirectoryObjectType */
@@ -4197,7 +4199,7 @@ static const nts__lt_symbol Y[] = {
 {88645,12737288,8,0}, /* ObpSymbolicLinkObjectType */
 {88516,12737096,8,0}, /* ObpTypeDirectoryObject */
 {88592,12737296,8,0}, /* ObpTypeObjectType */
-{90520,2373504,1264,1}, /* PoIdle */
+{90537,2373504,1264,1}, /* PoIdle */
 {87983,12685816,8,0}, /* PoolBigPageTable */
 {88000,12685808,8,0}, /* PoolBigPageTableSize */
 {88021,13611256,4,0}, /* PoolHitTag */
@@ -4217,9 +4219,9 @@ static const nts__lt_symbol Y[] = {
 {88408,13551200,512,0}, /* PspCreateProcessNotifyRoutine */
 {88438,13550688,512,0}, /* PspCreateThreadNotifyRoutine */
 {88467,13550176,512,0}, /* PspLoadImageNotifyRoutine */
-{89998,3204768,136,1}, /* PspSystemThreadStartup */
-{90021,6795392,484,1}, /* PspUserThreadStartup */
-{90468,4221920,2,1}, /* RtlpBreakWithStatusInstruction */
+{90015,3204768,136,1}, /* PspSystemThreadStartup */
+{90038,6795392,484,1}, /* PspUserThreadStartup */
+{90485,4221920,2,1}, /* RtlpBreakWithStatusInstruction */
 {88807,13815848,16,0}, /* SeTokenObjectType */
 {88889,13815876,4,0}, /* WmipSMBiosTableLength */
 {88858,13816064,8,0}, /* WmipSMBiosTablePhysicalAddress */
@@ -4228,18 +4230,18 @@ static const nts__lt_symbol Y[] = {
 
 /* the symbols by RVA */
 static const uint32_t R[] = {
-134, 125, 132, 135, 98, 97, 51, 24, 59, 69, 103, 56, 124, 119, 161, 95,
-78, 17, 50, 26, 54, 72, 44, 96, 46, 58, 71, 181, 27, 116, 47, 18,
-39, 42, 45, 84, 85, 68, 80, 60, 76, 87, 102, 73, 99, 101, 100, 7,
-183, 74, 70, 90, 62, 86, 75, 79, 91, 89, 104, 111, 106, 114, 113, 112,
-109, 108, 110, 65, 77, 40, 94, 146, 142, 149, 57, 150, 145, 140, 182, 147,
-141, 148, 144, 115, 83, 9, 11, 8, 92, 105, 107, 28, 3, 122, 32, 34,
-35, 138, 139, 31, 16, 168, 165, 166, 12, 163, 162, 167, 169, 156, 159, 155,
-153, 158, 160, 157, 154, 173, 126, 133, 174, 64, 63, 41, 43, 30, 33, 37,
-29, 25, 1, 20, 137, 143, 0, 136, 120, 36, 121, 180, 179, 178, 66, 164,
-13, 129, 123, 49, 175, 48, 171, 176, 23, 55, 10, 128, 170, 127, 15, 131,
-172, 22, 177, 67, 151, 130, 118, 21, 38, 117, 53, 19, 152, 93, 14, 5,
-81, 82, 184, 185, 187, 186, 4, 6, 2, 61, 88, 52,
+129, 135, 125, 133, 136, 98, 97, 51, 24, 59, 69, 103, 56, 124, 119, 162,
+95, 78, 17, 50, 26, 54, 72, 44, 96, 46, 58, 71, 182, 27, 116, 47,
+18, 39, 42, 45, 84, 85, 68, 80, 60, 76, 87, 102, 73, 99, 101, 100,
+7, 184, 74, 70, 90, 62, 86, 75, 79, 91, 89, 104, 111, 106, 114, 113,
+112, 109, 108, 110, 65, 77, 40, 94, 147, 143, 150, 57, 151, 146, 141, 183,
+148, 142, 149, 145, 115, 83, 9, 11, 8, 92, 105, 107, 28, 3, 122, 32,
+34, 35, 139, 140, 31, 16, 169, 166, 167, 12, 164, 163, 168, 170, 157, 160,
+156, 154, 159, 161, 158, 155, 174, 126, 134, 175, 64, 63, 41, 43, 30, 33,
+37, 29, 25, 1, 20, 138, 144, 0, 137, 120, 36, 121, 181, 180, 179, 66,
+165, 13, 130, 123, 49, 176, 48, 172, 177, 23, 55, 10, 128, 171, 127, 15,
+132, 173, 22, 178, 67, 152, 131, 118, 21, 38, 117, 53, 19, 153, 93, 14,
+5, 81, 82, 185, 186, 188, 187, 4, 6, 2, 61, 88, 52,
 };
 
 const nts__layout_table nts__layouts_19041_3570 = {
@@ -4251,5 +4253,5 @@ const nts__layout_table nts__layouts_19041_3570 = {
     M, 5802,
     E, 263,
     N, 430,
-    Y, R, 188,
+    Y, R, 189,
 };

@@ -6,7 +6,7 @@
  *   SHA-256 dfd2abe784ba7aa6248e091e24d44529ec7716fef34aacc83028aaaeb828f546
  * PDB ntkrnlmp.pdb GUID 5278AFF86C341677D7D7835C85B7B844 age 1
  * 1344 types (492 structs/unions, 121 declared only), 5792 members, 263 enumerators,
- * 190 symbols. Facts only: names, sizes, offsets, bit positions, type shapes,
+ * 191 symbols. Facts only: names, sizes, offsets, bit positions, type shapes,
  * enum values and symbol RVAs.
  */
 #include "sym/layouts/layouts.h"
@@ -1107,27 +1107,27 @@ static const char S[] =
     "IoDriverObjectType\0IoDeviceObjectType\0IopRootDeviceNode\0ExEventObjectType\0"
     "ExSemaphoreObjectType\0SeTokenObjectType\0PsJobType\0ExpSystemResourcesList\0ExpTimeZoneBias\0"
     "ExpLastTimeZoneBias\0WmipSMBiosTablePhysicalAddress\0WmipSMBiosTableLength\0"
-    "WmipSMBiosVersionInfo\0HvlpHypervisorVersion\0KdpDebuggerStructuresInitialized\0KiSwapContext\0"
-    "KiSwapThread\0KiCommitThreadWait\0KeWaitForSingleObject\0KeWaitForMultipleObjects\0"
-    "KeDelayExecutionThread\0KeRemoveQueueEx\0KeRemovePriQueue\0KiDeliverApc\0KiIdleLoop\0"
-    "KiSearchForNewThread\0KiSystemServiceCopyEnd\0KiSystemServiceCopyStart\0KiSystemServiceExit\0"
-    "KiSystemServiceUser\0KiSystemServiceStart\0KiSystemServiceRepeat\0KiSystemServiceHandler\0"
-    "KiSystemCall64\0KiSystemCall64Shadow\0KiSystemCall32\0KiSystemCall32Shadow\0KiPageFault\0"
-    "KiPageFaultShadow\0KiBreakpointTrap\0KiGeneralProtectionFault\0KiDoubleFaultAbort\0"
-    "KiDivideErrorFault\0KiInvalidOpcodeFault\0KiNmiInterrupt\0KiMcheckAbort\0KiDebugTrapOrFault\0"
-    "KiInterruptDispatch\0KiInterruptDispatchNoLock\0KiDpcInterrupt\0KiIpiInterrupt\0KiApcInterrupt\0"
-    "KiRetireDpcList\0KiExecuteAllDpcs\0KiDispatchInterrupt\0KiTimerExpiration\0KeBugCheckEx\0"
-    "KeBugCheck\0KeBugCheck2\0KiBugCheckDispatch\0KiDispatchException\0KiExceptionDispatch\0"
-    "KiRaiseException\0KeContextFromKframes\0KeContextToKframes\0KiStartSystemThread\0"
-    "KiStartUserThread\0KiStartUserThreadReturn\0KiInitializeKernel\0KiSystemStartup\0"
-    "PspSystemThreadStartup\0PspUserThreadStartup\0KeUserModeCallback\0KiCallUserMode\0"
-    "NtWaitForSingleObject\0NtWaitForMultipleObjects\0NtDelayExecution\0NtRemoveIoCompletion\0"
-    "NtReadFile\0NtWriteFile\0NtDeviceIoControlFile\0NtCreateFile\0NtTerminateProcess\0"
-    "NtRaiseHardError\0ExpWorkerThread\0ExAllocatePoolWithTag\0ExFreePoolWithTag\0ExAllocatePool2\0"
-    "MmAccessFault\0MiResolveDemandZeroFault\0IofCallDriver\0IopfCompleteRequest\0"
-    "KeStackAttachProcess\0KeUnstackDetachProcess\0DbgBreakPointWithStatus\0"
-    "RtlpBreakWithStatusInstruction\0KdCheckForDebugBreak\0PoIdle\0HalProcessorIdle\0"
-    "KeFlushCurrentTbImmediately\0";
+    "WmipSMBiosVersionInfo\0HvlpHypervisorVersion\0KdpDebuggerStructuresInitialized\0"
+    "MmProtectToValue\0KiSwapContext\0KiSwapThread\0KiCommitThreadWait\0KeWaitForSingleObject\0"
+    "KeWaitForMultipleObjects\0KeDelayExecutionThread\0KeRemoveQueueEx\0KeRemovePriQueue\0"
+    "KiDeliverApc\0KiIdleLoop\0KiSearchForNewThread\0KiSystemServiceCopyEnd\0"
+    "KiSystemServiceCopyStart\0KiSystemServiceExit\0KiSystemServiceUser\0KiSystemServiceStart\0"
+    "KiSystemServiceRepeat\0KiSystemServiceHandler\0KiSystemCall64\0KiSystemCall64Shadow\0"
+    "KiSystemCall32\0KiSystemCall32Shadow\0KiPageFault\0KiPageFaultShadow\0KiBreakpointTrap\0"
+    "KiGeneralProtectionFault\0KiDoubleFaultAbort\0KiDivideErrorFault\0KiInvalidOpcodeFault\0"
+    "KiNmiInterrupt\0KiMcheckAbort\0KiDebugTrapOrFault\0KiInterruptDispatch\0"
+    "KiInterruptDispatchNoLock\0KiDpcInterrupt\0KiIpiInterrupt\0KiApcInterrupt\0KiRetireDpcList\0"
+    "KiExecuteAllDpcs\0KiDispatchInterrupt\0KiTimerExpiration\0KeBugCheckEx\0KeBugCheck\0"
+    "KeBugCheck2\0KiBugCheckDispatch\0KiDispatchException\0KiExceptionDispatch\0KiRaiseException\0"
+    "KeContextFromKframes\0KeContextToKframes\0KiStartSystemThread\0KiStartUserThread\0"
+    "KiStartUserThreadReturn\0KiInitializeKernel\0KiSystemStartup\0PspSystemThreadStartup\0"
+    "PspUserThreadStartup\0KeUserModeCallback\0KiCallUserMode\0NtWaitForSingleObject\0"
+    "NtWaitForMultipleObjects\0NtDelayExecution\0NtRemoveIoCompletion\0NtReadFile\0NtWriteFile\0"
+    "NtDeviceIoControlFile\0NtCreateFile\0NtTerminateProcess\0NtRaiseHardError\0ExpWorkerThread\0"
+    "ExAllocatePoolWithTag\0ExFreePoolWithTag\0ExAllocatePool2\0MmAccessFault\0"
+    "MiResolveDemandZeroFault\0IofCallDriver\0IopfCompleteRequest\0KeStackAttachProcess\0"
+    "KeUnstackDetachProcess\0DbgBreakPointWithStatus\0RtlpBreakWithStatusInstruction\0"
+    "KdCheckForDebugBreak\0PoIdle\0HalProcessorIdle\0KeFlushCurrentTbImmediately\0";
 
 /* kind, flags, bit_pos, bit_len, name, size, target, first, count */
 static const nts__lt_type T[] = {
@@ -4040,11 +4040,11 @@ static const nts__lt_symbol Y[] = {
 {87885,13817512,8,0}, /* CmpMasterHive */
 {87940,13776256,128,0}, /* CmpRegistryLock */
 {87918,13817744,8,0}, /* CmpRegistryRootObject */
-{90265,4184352,2,1}, /* DbgBreakPointWithStatus */
-{90132,10162816,192,1}, /* ExAllocatePool2 */
-{90092,10162224,160,1}, /* ExAllocatePoolWithTag */
+{90282,4184352,2,1}, /* DbgBreakPointWithStatus */
+{90149,10162816,192,1}, /* ExAllocatePool2 */
+{90109,10162224,160,1}, /* ExAllocatePoolWithTag */
 {88552,13616288,8,0}, /* ExEventObjectType */
-{90114,10162192,32,1}, /* ExFreePoolWithTag */
+{90131,10162192,32,1}, /* ExFreePoolWithTag */
 {87817,12675264,10240,0}, /* ExPoolTagTables */
 {88570,13611608,8,0}, /* ExSemaphoreObjectType */
 {88659,13811732,4,0}, /* ExpLastTimeZoneBias */
@@ -4052,17 +4052,17 @@ static const nts__lt_symbol Y[] = {
 {87833,13616456,4,0}, /* ExpPoolFlags */
 {88620,12675216,16,0}, /* ExpSystemResourcesList */
 {88643,12687040,32,0}, /* ExpTimeZoneBias */
-{90076,2250864,848,1}, /* ExpWorkerThread */
-{90348,4135024,32,1}, /* HalProcessorIdle */
+{90093,2250864,848,1}, /* ExpWorkerThread */
+{90365,4135024,32,1}, /* HalProcessorIdle */
 {88754,13618352,16,0}, /* HvlpHypervisorVersion */
 {88037,12894332,4,0}, /* InitSafeBootMode */
 {88515,13617152,8,0}, /* IoDeviceObjectType */
 {88496,13616544,8,0}, /* IoDriverObjectType */
 {88479,13616200,8,0}, /* IoFileObjectType */
-{90187,2436864,128,1}, /* IofCallDriver */
+{90204,2436864,128,1}, /* IofCallDriver */
 {88534,12864824,8,0}, /* IopRootDeviceNode */
-{90201,2393920,3344,1}, /* IopfCompleteRequest */
-{90320,3674856,44,1}, /* KdCheckForDebugBreak */
+{90218,2393920,3344,1}, /* IopfCompleteRequest */
+{90337,3674856,44,1}, /* KdCheckForDebugBreak */
 {87081,12585760,896,0}, /* KdDebuggerDataBlock */
 {43826,12787957,3,0}, /* KdDebuggerEnabled */
 {87121,12857312,32,0}, /* KdDebuggerNotPresent */
@@ -4074,96 +4074,97 @@ static const nts__lt_symbol Y[] = {
 {87101,12913568,4,0}, /* KdpDataBlockEncoded */
 {88776,12847009,7,0}, /* KdpDebuggerStructuresInitialized */
 {87284,13617200,168,0}, /* KeActiveProcessors */
-{89583,4151904,4,1}, /* KeBugCheck */
-{89594,5311776,3600,1}, /* KeBugCheck2 */
+{89600,4151904,4,1}, /* KeBugCheck */
+{89611,5311776,3600,1}, /* KeBugCheck2 */
 {88054,12787792,16,0}, /* KeBugCheckCallbackListHead */
-{89570,4151936,304,1}, /* KeBugCheckEx */
+{89587,4151936,304,1}, /* KeBugCheckEx */
 {88081,12787824,16,0}, /* KeBugCheckReasonCallbackListHead */
-{89682,3322336,992,1}, /* KeContextFromKframes */
-{89703,4152240,256,1}, /* KeContextToKframes */
-{88902,2266544,1248,1}, /* KeDelayExecutionThread */
-{90365,3790032,44,1}, /* KeFlushCurrentTbImmediately */
+{89699,3322336,992,1}, /* KeContextFromKframes */
+{89720,4152240,256,1}, /* KeContextToKframes */
+{88919,2266544,1248,1}, /* KeDelayExecutionThread */
+{90382,3790032,44,1}, /* KeFlushCurrentTbImmediately */
 {87303,13616152,4,0}, /* KeMaximumIncrement */
 {87265,13616132,4,0}, /* KeNumberProcessors */
-{88941,2251712,1120,1}, /* KeRemovePriQueue */
-{88925,2524240,2464,1}, /* KeRemoveQueueEx */
+{88958,2251712,1120,1}, /* KeRemovePriQueue */
+{88942,2524240,2464,1}, /* KeRemoveQueueEx */
 {87402,14686400,64,0}, /* KeServiceDescriptorTable */
 {87427,13617728,64,0}, /* KeServiceDescriptorTableShadow */
-{90221,2773408,320,1}, /* KeStackAttachProcess */
+{90238,2773408,320,1}, /* KeStackAttachProcess */
 {87322,13616232,4,0}, /* KeTimeIncrement */
-{90242,2484400,64,1}, /* KeUnstackDetachProcess */
-{89863,7361424,652,1}, /* KeUserModeCallback */
-{88877,2374304,2304,1}, /* KeWaitForMultipleObjects */
-{88855,2507760,2112,1}, /* KeWaitForSingleObject */
-{89484,4168432,1216,1}, /* KiApcInterrupt */
+{90259,2484400,64,1}, /* KeUnstackDetachProcess */
+{89880,7361424,652,1}, /* KeUserModeCallback */
+{88894,2374304,2304,1}, /* KeWaitForMultipleObjects */
+{88872,2507760,2112,1}, /* KeWaitForSingleObject */
+{89501,4168432,1216,1}, /* KiApcInterrupt */
 {87383,13818464,8,0}, /* KiBootProcessorIdt */
-{89259,4198912,832,1}, /* KiBreakpointTrap */
+{89276,4198912,832,1}, /* KiBreakpointTrap */
 {88146,12784736,32,0}, /* KiBugCheckActive */
 {88114,12784768,40,0}, /* KiBugCheckData */
-{89606,4225536,128,1}, /* KiBugCheckDispatch */
+{89623,4225536,128,1}, /* KiBugCheckDispatch */
 {88129,13606256,8,0}, /* KiBugCheckDriver */
 {88163,13616840,8,0}, /* KiBugCodeMessages */
-{89882,4165744,560,1}, /* KiCallUserMode */
-{88836,2509872,1824,1}, /* KiCommitThreadWait */
-{89389,4196416,192,1}, /* KiDebugTrapOrFault */
-{88958,2521904,1312,1}, /* KiDeliverApc */
-{89625,3320320,1372,1}, /* KiDispatchException */
-{89532,4180080,64,1}, /* KiDispatchInterrupt */
-{89320,4195584,832,1}, /* KiDivideErrorFault */
-{89301,4203968,768,1}, /* KiDoubleFaultAbort */
-{89454,4177040,1200,1}, /* KiDpcInterrupt */
-{89645,4225664,832,1}, /* KiExceptionDispatch */
-{89515,2127120,1248,1}, /* KiExecuteAllDpcs */
-{89276,4208064,832,1}, /* KiGeneralProtectionFault */
-{88971,4166992,464,1}, /* KiIdleLoop */
+{89899,4165744,560,1}, /* KiCallUserMode */
+{88853,2509872,1824,1}, /* KiCommitThreadWait */
+{89406,4196416,192,1}, /* KiDebugTrapOrFault */
+{88975,2521904,1312,1}, /* KiDeliverApc */
+{89642,3320320,1372,1}, /* KiDispatchException */
+{89549,4180080,64,1}, /* KiDispatchInterrupt */
+{89337,4195584,832,1}, /* KiDivideErrorFault */
+{89318,4203968,768,1}, /* KiDoubleFaultAbort */
+{89471,4177040,1200,1}, /* KiDpcInterrupt */
+{89662,4225664,832,1}, /* KiExceptionDispatch */
+{89532,2127120,1248,1}, /* KiExecuteAllDpcs */
+{89293,4208064,832,1}, /* KiGeneralProtectionFault */
+{88988,4166992,464,1}, /* KiIdleLoop */
 {87350,13781504,2624,0}, /* KiInitialProcess */
 {87367,13792768,2240,0}, /* KiInitialThread */
-{89784,10062208,2356,1}, /* KiInitializeKernel */
-{89408,4158784,656,1}, /* KiInterruptDispatch */
-{89428,4159440,656,1}, /* KiInterruptDispatchNoLock */
-{89339,4201920,1280,1}, /* KiInvalidOpcodeFault */
-{89469,4178304,1376,1}, /* KiIpiInterrupt */
+{89801,10062208,2356,1}, /* KiInitializeKernel */
+{89425,4158784,656,1}, /* KiInterruptDispatch */
+{89445,4159440,656,1}, /* KiInterruptDispatchNoLock */
+{89356,4201920,1280,1}, /* KiInvalidOpcodeFault */
+{89486,4178304,1376,1}, /* KiIpiInterrupt */
 {87338,14686272,1,0}, /* KiKvaShadow */
-{89375,4212288,1344,1}, /* KiMcheckAbort */
-{89360,4197696,920,1}, /* KiNmiInterrupt */
-{89229,4208896,1600,1}, /* KiPageFault */
-{89241,10557504,128,1}, /* KiPageFaultShadow */
+{89392,4212288,1344,1}, /* KiMcheckAbort */
+{89377,4197696,920,1}, /* KiNmiInterrupt */
+{89246,4208896,1600,1}, /* KiPageFault */
+{89258,10557504,128,1}, /* KiPageFaultShadow */
 {87248,13622400,10240,0}, /* KiProcessorBlock */
-{89665,5357728,884,1}, /* KiRaiseException */
-{89499,2124048,3072,1}, /* KiRetireDpcList */
-{88982,3344020,596,1}, /* KiSearchForNewThread */
+{89682,5357728,884,1}, /* KiRaiseException */
+{89516,2124048,3072,1}, /* KiRetireDpcList */
+{88999,3344020,596,1}, /* KiSearchForNewThread */
 {87473,821852,4,0}, /* KiServiceLimit */
 {87458,819968,1884,0}, /* KiServiceTable */
-{89722,4182192,64,1}, /* KiStartSystemThread */
-{89742,4183072,576,1}, /* KiStartUserThread */
-{89760,4182960,16,1}, /* KiStartUserThreadReturn */
-{88809,4179856,224,1}, /* KiSwapContext */
-{88823,2511696,3232,1}, /* KiSwapThread */
-{89193,4221696,39,1}, /* KiSystemCall32 */
-{89208,10563136,832,1}, /* KiSystemCall32Shadow */
-{89157,4222912,576,1}, /* KiSystemCall64 */
-{89172,10563968,3808,1}, /* KiSystemCall64Shadow */
-{89003,4224144,48,1}, /* KiSystemServiceCopyEnd */
-{89026,4224032,112,1}, /* KiSystemServiceCopyStart */
-{89051,4224192,629,1}, /* KiSystemServiceExit */
-{89134,4222528,256,1}, /* KiSystemServiceHandler */
-{89112,4223796,83,1}, /* KiSystemServiceRepeat */
-{89091,4223776,20,1}, /* KiSystemServiceStart */
-{89071,4223488,288,1}, /* KiSystemServiceUser */
-{89803,10006544,656,1}, /* KiSystemStartup */
-{89552,3693040,448,1}, /* KiTimerExpiration */
+{89739,4182192,64,1}, /* KiStartSystemThread */
+{89759,4183072,576,1}, /* KiStartUserThread */
+{89777,4182960,16,1}, /* KiStartUserThreadReturn */
+{88826,4179856,224,1}, /* KiSwapContext */
+{88840,2511696,3232,1}, /* KiSwapThread */
+{89210,4221696,39,1}, /* KiSystemCall32 */
+{89225,10563136,832,1}, /* KiSystemCall32Shadow */
+{89174,4222912,576,1}, /* KiSystemCall64 */
+{89189,10563968,3808,1}, /* KiSystemCall64Shadow */
+{89020,4224144,48,1}, /* KiSystemServiceCopyEnd */
+{89043,4224032,112,1}, /* KiSystemServiceCopyStart */
+{89068,4224192,629,1}, /* KiSystemServiceExit */
+{89151,4222528,256,1}, /* KiSystemServiceHandler */
+{89129,4223796,83,1}, /* KiSystemServiceRepeat */
+{89108,4223776,20,1}, /* KiSystemServiceStart */
+{89088,4223488,288,1}, /* KiSystemServiceUser */
+{89820,10006544,656,1}, /* KiSystemStartup */
+{89569,3693040,448,1}, /* KiTimerExpiration */
 {87235,13617656,8,0}, /* KiWaitAlways */
 {87223,13617144,8,0}, /* KiWaitNever */
-{90162,2158624,1488,1}, /* MiResolveDemandZeroFault */
+{90179,2158624,1488,1}, /* MiResolveDemandZeroFault */
 {87692,12896064,13056,0}, /* MiState */
 {87674,12913600,11520,0}, /* MiSystemPartition */
 {87715,12600800,64,0}, /* MiVisiblePartition */
 {87700,13611920,8,0}, /* MiVisibleState */
-{90148,2147680,1760,1}, /* MmAccessFault */
+{90165,2147680,1760,1}, /* MmAccessFault */
 {87553,136256,8,0}, /* MmHighestUserAddress */
 {87611,12755728,16,0}, /* MmLastUnloadedDriver */
 {87488,13616384,8,0}, /* MmPfnDatabase */
 {87502,13616296,8,0}, /* MmPhysicalMemoryBlock */
+{88809,70704,128,0}, /* MmProtectToValue */
 {87524,13611864,8,0}, /* MmPteBase */
 {87632,13617128,8,0}, /* MmSizeOfPagedPoolInBytes */
 {87657,13616472,4,0}, /* MmSpecialPoolTag */
@@ -4175,17 +4176,17 @@ static const nts__lt_symbol Y[] = {
 {87967,12894368,224,0}, /* NtBuildLabEx */
 {43622,12656352,4,0}, /* NtBuildNumber */
 {87992,12656464,4,0}, /* NtBuildQfe */
-{90027,6738160,144,1}, /* NtCreateFile */
-{89944,6217184,108,1}, /* NtDelayExecution */
-{90005,6277872,112,1}, /* NtDeviceIoControlFile */
+{90044,6738160,144,1}, /* NtCreateFile */
+{89961,6217184,108,1}, /* NtDelayExecution */
+{90022,6277872,112,1}, /* NtDeviceIoControlFile */
 {65631,12894592,4,0}, /* NtGlobalFlag */
-{90059,9772576,560,1}, /* NtRaiseHardError */
-{89982,6181920,1952,1}, /* NtReadFile */
-{89961,7044448,784,1}, /* NtRemoveIoCompletion */
-{90040,7380784,448,1}, /* NtTerminateProcess */
-{89919,6256224,336,1}, /* NtWaitForMultipleObjects */
-{89897,6474528,128,1}, /* NtWaitForSingleObject */
-{89993,6176480,2176,1}, /* NtWriteFile */
+{90076,9772576,560,1}, /* NtRaiseHardError */
+{89999,6181920,1952,1}, /* NtReadFile */
+{89978,7044448,784,1}, /* NtRemoveIoCompletion */
+{90057,7380784,448,1}, /* NtTerminateProcess */
+{89936,6256224,336,1}, /* NtWaitForMultipleObjects */
+{89914,6474528,128,1}, /* NtWaitForSingleObject */
+{90010,6176480,2176,1}, /* NtWriteFile */
 {88362,13616924,4,0}, /* ObHeaderCookie */
 {88345,13618704,2048,0}, /* ObTypeIndexTable */
 {88456,12737216,8,0}, /* ObpDirectoryObjectType */
@@ -4196,7 +4197,7 @@ static const nts__lt_symbol Y[] = {
 {88430,12737224,24,0}, /* ObpSymbolicLinkObjectType */
 {88301,12737048,8,0}, /* ObpTypeDirectoryObject */
 {88377,12734952,8,0}, /* ObpTypeObjectType */
-{90341,2555360,1264,1}, /* PoIdle */
+{90358,2555360,1264,1}, /* PoIdle */
 {87768,12685568,8,0}, /* PoolBigPageTable */
 {87785,12685576,8,0}, /* PoolBigPageTableSize */
 {87806,13611256,4,0}, /* PoolHitTag */
@@ -4216,9 +4217,9 @@ static const nts__lt_symbol Y[] = {
 {88193,13550624,512,0}, /* PspCreateProcessNotifyRoutine */
 {88223,13550112,512,0}, /* PspCreateThreadNotifyRoutine */
 {88252,13549600,512,0}, /* PspLoadImageNotifyRoutine */
-{89819,3243472,136,1}, /* PspSystemThreadStartup */
-{89842,6602880,484,1}, /* PspUserThreadStartup */
-{90289,4184352,2,1}, /* RtlpBreakWithStatusInstruction */
+{89836,3243472,136,1}, /* PspSystemThreadStartup */
+{89859,6602880,484,1}, /* PspUserThreadStartup */
+{90306,4184352,2,1}, /* RtlpBreakWithStatusInstruction */
 {88592,13811760,16,0}, /* SeTokenObjectType */
 {88710,13811788,4,0}, /* WmipSMBiosTableLength */
 {88679,13811984,8,0}, /* WmipSMBiosTablePhysicalAddress */
@@ -4227,18 +4228,18 @@ static const nts__lt_symbol Y[] = {
 
 /* the symbols by RVA */
 static const uint32_t R[] = {
-136, 127, 134, 137, 100, 99, 97, 80, 126, 121, 19, 52, 48, 60, 28, 26,
-58, 61, 71, 105, 73, 53, 163, 56, 183, 74, 46, 98, 29, 118, 49, 20,
-41, 44, 47, 86, 87, 70, 82, 62, 78, 89, 104, 75, 101, 103, 102, 7,
-185, 76, 72, 92, 64, 88, 77, 81, 93, 91, 106, 113, 108, 116, 115, 114,
-111, 110, 112, 67, 79, 42, 96, 152, 147, 143, 150, 144, 151, 184, 142, 148,
-59, 149, 146, 117, 85, 11, 9, 8, 94, 107, 109, 30, 3, 124, 34, 36,
-37, 140, 141, 33, 17, 167, 12, 164, 165, 168, 169, 170, 18, 171, 162, 159,
-158, 161, 157, 155, 160, 156, 135, 128, 176, 175, 65, 66, 43, 45, 31, 35,
-39, 32, 27, 1, 22, 139, 145, 0, 138, 122, 38, 123, 182, 181, 180, 68,
-166, 13, 131, 125, 51, 177, 50, 173, 178, 25, 57, 10, 130, 172, 129, 16,
-133, 174, 24, 179, 69, 153, 132, 120, 23, 40, 119, 55, 21, 154, 95, 15,
-5, 83, 84, 14, 186, 187, 189, 188, 4, 6, 2, 63, 90, 54,
+131, 137, 127, 135, 138, 100, 99, 97, 80, 126, 121, 19, 52, 48, 60, 28,
+26, 58, 61, 71, 105, 73, 53, 164, 56, 184, 74, 46, 98, 29, 118, 49,
+20, 41, 44, 47, 86, 87, 70, 82, 62, 78, 89, 104, 75, 101, 103, 102,
+7, 186, 76, 72, 92, 64, 88, 77, 81, 93, 91, 106, 113, 108, 116, 115,
+114, 111, 110, 112, 67, 79, 42, 96, 153, 148, 144, 151, 145, 152, 185, 143,
+149, 59, 150, 147, 117, 85, 11, 9, 8, 94, 107, 109, 30, 3, 124, 34,
+36, 37, 141, 142, 33, 17, 168, 12, 165, 166, 169, 170, 171, 18, 172, 163,
+160, 159, 162, 158, 156, 161, 157, 136, 128, 177, 176, 65, 66, 43, 45, 31,
+35, 39, 32, 27, 1, 22, 140, 146, 0, 139, 122, 38, 123, 183, 182, 181,
+68, 167, 13, 132, 125, 51, 178, 50, 174, 179, 25, 57, 10, 130, 173, 129,
+16, 134, 175, 24, 180, 69, 154, 133, 120, 23, 40, 119, 55, 21, 155, 95,
+15, 5, 83, 84, 14, 187, 188, 190, 189, 4, 6, 2, 63, 90, 54,
 };
 
 const nts__layout_table nts__layouts_19041_804 = {
@@ -4250,5 +4251,5 @@ const nts__layout_table nts__layouts_19041_804 = {
     M, 5792,
     E, 263,
     N, 430,
-    Y, R, 190,
+    Y, R, 191,
 };

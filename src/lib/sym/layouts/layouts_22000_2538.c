@@ -6,7 +6,7 @@
  *   SHA-256 40f9352bb70e6cf10936dff0fe1f4adc7b5499ca8cdc171aa8be5a5637142295
  * PDB ntkrnlmp.pdb GUID 0CE4A95C0CD782A7596B034D8648E585 age 1
  * 1394 types (513 structs/unions, 126 declared only), 6003 members, 281 enumerators,
- * 188 symbols. Facts only: names, sizes, offsets, bit positions, type shapes,
+ * 189 symbols. Facts only: names, sizes, offsets, bit positions, type shapes,
  * enum values and symbol RVAs.
  */
 #include "sym/layouts/layouts.h"
@@ -1171,26 +1171,27 @@ static const char S[] =
     "IoDriverObjectType\0IoDeviceObjectType\0IopRootDeviceNode\0ExEventObjectType\0"
     "ExSemaphoreObjectType\0SeTokenObjectType\0PsJobType\0ExpSystemResourcesList\0"
     "WmipSMBiosTablePhysicalAddress\0WmipSMBiosTableLength\0WmipSMBiosVersionInfo\0"
-    "HvlpHypervisorVersion\0KdpDebuggerStructuresInitialized\0KiSwapContext\0KiSwapThread\0"
-    "KiCommitThreadWait\0KeWaitForSingleObject\0KeWaitForMultipleObjects\0KeDelayExecutionThread\0"
-    "KeRemoveQueueEx\0KeRemovePriQueue\0KiDeliverApc\0KiIdleLoop\0KiSearchForNewThread\0"
-    "KiSystemServiceCopyEnd\0KiSystemServiceCopyStart\0KiSystemServiceExit\0KiSystemServiceUser\0"
-    "KiSystemServiceStart\0KiSystemServiceRepeat\0KiSystemServiceHandler\0KiSystemCall64\0"
-    "KiSystemCall64Shadow\0KiSystemCall32\0KiSystemCall32Shadow\0KiPageFault\0KiPageFaultShadow\0"
-    "KiBreakpointTrap\0KiGeneralProtectionFault\0KiDoubleFaultAbort\0KiDivideErrorFault\0"
-    "KiInvalidOpcodeFault\0KiNmiInterrupt\0KiMcheckAbort\0KiDebugTrapOrFault\0KiInterruptDispatch\0"
-    "KiInterruptDispatchNoLock\0KiDpcInterrupt\0KiIpiInterrupt\0KiApcInterrupt\0KiRetireDpcList\0"
-    "KiExecuteAllDpcs\0KiDispatchInterrupt\0KiTimerExpiration\0KeBugCheckEx\0KeBugCheck\0"
-    "KeBugCheck2\0KiBugCheckDispatch\0KiDispatchException\0KiExceptionDispatch\0KiRaiseException\0"
-    "KeContextFromKframes\0KeContextToKframes\0KiStartSystemThread\0KiStartUserThread\0"
-    "KiStartUserThreadReturn\0KiInitializeKernel\0KiSystemStartup\0PspSystemThreadStartup\0"
-    "PspUserThreadStartup\0KeUserModeCallback\0KiCallUserMode\0NtWaitForSingleObject\0"
-    "NtWaitForMultipleObjects\0NtDelayExecution\0NtRemoveIoCompletion\0NtReadFile\0NtWriteFile\0"
-    "NtDeviceIoControlFile\0NtCreateFile\0NtTerminateProcess\0NtRaiseHardError\0ExpWorkerThread\0"
-    "ExAllocatePoolWithTag\0ExFreePoolWithTag\0ExAllocatePool2\0MmAccessFault\0"
-    "MiResolveDemandZeroFault\0IofCallDriver\0IopfCompleteRequest\0KeStackAttachProcess\0"
-    "KeUnstackDetachProcess\0DbgBreakPointWithStatus\0RtlpBreakWithStatusInstruction\0"
-    "KdCheckForDebugBreak\0PoIdle\0HalProcessorIdle\0KeFlushCurrentTbImmediately\0";
+    "HvlpHypervisorVersion\0KdpDebuggerStructuresInitialized\0MmProtectToValue\0KiSwapContext\0"
+    "KiSwapThread\0KiCommitThreadWait\0KeWaitForSingleObject\0KeWaitForMultipleObjects\0"
+    "KeDelayExecutionThread\0KeRemoveQueueEx\0KeRemovePriQueue\0KiDeliverApc\0KiIdleLoop\0"
+    "KiSearchForNewThread\0KiSystemServiceCopyEnd\0KiSystemServiceCopyStart\0KiSystemServiceExit\0"
+    "KiSystemServiceUser\0KiSystemServiceStart\0KiSystemServiceRepeat\0KiSystemServiceHandler\0"
+    "KiSystemCall64\0KiSystemCall64Shadow\0KiSystemCall32\0KiSystemCall32Shadow\0KiPageFault\0"
+    "KiPageFaultShadow\0KiBreakpointTrap\0KiGeneralProtectionFault\0KiDoubleFaultAbort\0"
+    "KiDivideErrorFault\0KiInvalidOpcodeFault\0KiNmiInterrupt\0KiMcheckAbort\0KiDebugTrapOrFault\0"
+    "KiInterruptDispatch\0KiInterruptDispatchNoLock\0KiDpcInterrupt\0KiIpiInterrupt\0KiApcInterrupt\0"
+    "KiRetireDpcList\0KiExecuteAllDpcs\0KiDispatchInterrupt\0KiTimerExpiration\0KeBugCheckEx\0"
+    "KeBugCheck\0KeBugCheck2\0KiBugCheckDispatch\0KiDispatchException\0KiExceptionDispatch\0"
+    "KiRaiseException\0KeContextFromKframes\0KeContextToKframes\0KiStartSystemThread\0"
+    "KiStartUserThread\0KiStartUserThreadReturn\0KiInitializeKernel\0KiSystemStartup\0"
+    "PspSystemThreadStartup\0PspUserThreadStartup\0KeUserModeCallback\0KiCallUserMode\0"
+    "NtWaitForSingleObject\0NtWaitForMultipleObjects\0NtDelayExecution\0NtRemoveIoCompletion\0"
+    "NtReadFile\0NtWriteFile\0NtDeviceIoControlFile\0NtCreateFile\0NtTerminateProcess\0"
+    "NtRaiseHardError\0ExpWorkerThread\0ExAllocatePoolWithTag\0ExFreePoolWithTag\0ExAllocatePool2\0"
+    "MmAccessFault\0MiResolveDemandZeroFault\0IofCallDriver\0IopfCompleteRequest\0"
+    "KeStackAttachProcess\0KeUnstackDetachProcess\0DbgBreakPointWithStatus\0"
+    "RtlpBreakWithStatusInstruction\0KdCheckForDebugBreak\0PoIdle\0HalProcessorIdle\0"
+    "KeFlushCurrentTbImmediately\0";
 
 /* kind, flags, bit_pos, bit_len, name, size, target, first, count */
 static const nts__lt_type T[] = {
@@ -4219,27 +4220,27 @@ static const nts__lt_symbol Y[] = {
 {92793,13882408,8,0}, /* CmpMasterHive */
 {92848,13834624,128,0}, /* CmpRegistryLock */
 {92826,13882640,8,0}, /* CmpRegistryRootObject */
-{95137,4355952,2,1}, /* DbgBreakPointWithStatus */
-{95004,10933168,1248,1}, /* ExAllocatePool2 */
-{94964,10934416,160,1}, /* ExAllocatePoolWithTag */
+{95154,4355952,2,1}, /* DbgBreakPointWithStatus */
+{95021,10933168,1248,1}, /* ExAllocatePool2 */
+{94981,10934416,160,1}, /* ExAllocatePoolWithTag */
 {93460,13658416,8,0}, /* ExEventObjectType */
-{94986,10932496,32,1}, /* ExFreePoolWithTag */
+{95003,10932496,32,1}, /* ExFreePoolWithTag */
 {92725,12654496,16384,0}, /* ExPoolTagTables */
 {93478,13652624,8,0}, /* ExSemaphoreObjectType */
 {92754,13832448,64,0}, /* ExpPoolBigEntriesInUse */
 {92741,13658600,4,0}, /* ExpPoolFlags */
 {93528,12654416,16,0}, /* ExpSystemResourcesList */
-{94948,2349936,1312,1}, /* ExpWorkerThread */
-{95220,4297776,32,1}, /* HalProcessorIdle */
+{94965,2349936,1312,1}, /* ExpWorkerThread */
+{95237,4297776,32,1}, /* HalProcessorIdle */
 {93626,13660848,16,0}, /* HvlpHypervisorVersion */
 {92945,12903884,4,0}, /* InitSafeBootMode */
 {93423,13659232,8,0}, /* IoDeviceObjectType */
 {93404,13658688,8,0}, /* IoDriverObjectType */
 {93387,13658312,8,0}, /* IoFileObjectType */
-{95059,2185904,128,1}, /* IofCallDriver */
+{95076,2185904,128,1}, /* IofCallDriver */
 {93442,12870400,32,0}, /* IopRootDeviceNode */
-{95073,2227504,6480,1}, /* IopfCompleteRequest */
-{95192,2910632,72,1}, /* KdCheckForDebugBreak */
+{95090,2227504,6480,1}, /* IopfCompleteRequest */
+{95209,2910632,72,1}, /* KdCheckForDebugBreak */
 {91989,12591504,896,0}, /* KdDebuggerDataBlock */
 {46171,12862872,1,0}, /* KdDebuggerEnabled */
 {92029,12846336,16,0}, /* KdDebuggerNotPresent */
@@ -4251,96 +4252,97 @@ static const nts__lt_symbol Y[] = {
 {92009,13637992,8,0}, /* KdpDataBlockEncoded */
 {93648,12846425,1,0}, /* KdpDebuggerStructuresInitialized */
 {92192,13659712,264,0}, /* KeActiveProcessors */
-{94455,4314976,4,1}, /* KeBugCheck */
-{94466,5655504,3616,1}, /* KeBugCheck2 */
+{94472,4314976,4,1}, /* KeBugCheck */
+{94483,5655504,3616,1}, /* KeBugCheck2 */
 {92962,12762480,16,0}, /* KeBugCheckCallbackListHead */
-{94442,4315008,304,1}, /* KeBugCheckEx */
+{94459,4315008,304,1}, /* KeBugCheckEx */
 {92989,12761216,16,0}, /* KeBugCheckReasonCallbackListHead */
-{94554,2620912,1040,1}, /* KeContextFromKframes */
-{94575,4315312,256,1}, /* KeContextToKframes */
-{93774,2241536,1472,1}, /* KeDelayExecutionThread */
-{95237,3868928,48,1}, /* KeFlushCurrentTbImmediately */
+{94571,2620912,1040,1}, /* KeContextFromKframes */
+{94592,4315312,256,1}, /* KeContextToKframes */
+{93791,2241536,1472,1}, /* KeDelayExecutionThread */
+{95254,3868928,48,1}, /* KeFlushCurrentTbImmediately */
 {92211,13658264,4,0}, /* KeMaximumIncrement */
 {92173,13658244,4,0}, /* KeNumberProcessors */
-{93813,2351248,1552,1}, /* KeRemovePriQueue */
-{93797,2237184,2864,1}, /* KeRemoveQueueEx */
+{93830,2351248,1552,1}, /* KeRemovePriQueue */
+{93814,2237184,2864,1}, /* KeRemoveQueueEx */
 {92310,14686400,64,0}, /* KeServiceDescriptorTable */
 {92335,13660032,64,0}, /* KeServiceDescriptorTableShadow */
-{95093,3203696,384,1}, /* KeStackAttachProcess */
+{95110,3203696,384,1}, /* KeStackAttachProcess */
 {92230,13658400,4,0}, /* KeTimeIncrement */
-{95114,3204080,56,1}, /* KeUnstackDetachProcess */
-{94735,8091616,716,1}, /* KeUserModeCallback */
-{93749,3221424,2432,1}, /* KeWaitForMultipleObjects */
-{93727,2200544,2352,1}, /* KeWaitForSingleObject */
-{94356,4338096,1648,1}, /* KiApcInterrupt */
+{95131,3204080,56,1}, /* KeUnstackDetachProcess */
+{94752,8091616,716,1}, /* KeUserModeCallback */
+{93766,3221424,2432,1}, /* KeWaitForMultipleObjects */
+{93744,2200544,2352,1}, /* KeWaitForSingleObject */
+{94373,4338096,1648,1}, /* KiApcInterrupt */
 {92291,13883328,8,0}, /* KiBootProcessorIdt */
-{94131,4371264,832,1}, /* KiBreakpointTrap */
+{94148,4371264,832,1}, /* KiBreakpointTrap */
 {93054,12787308,4,0}, /* KiBugCheckActive */
 {93022,12762592,64,0}, /* KiBugCheckData */
-{94478,4401664,128,1}, /* KiBugCheckDispatch */
+{94495,4401664,128,1}, /* KiBugCheckDispatch */
 {93037,13635928,8,0}, /* KiBugCheckDriver */
 {93071,13659072,8,0}, /* KiBugCodeMessages */
-{94754,4332880,1104,1}, /* KiCallUserMode */
-{93708,2225568,1888,1}, /* KiCommitThreadWait */
-{94261,4368448,448,1}, /* KiDebugTrapOrFault */
-{93830,2476400,1920,1}, /* KiDeliverApc */
-{94497,2622592,1472,1}, /* KiDispatchException */
-{94404,4352640,64,1}, /* KiDispatchInterrupt */
-{94192,4367616,832,1}, /* KiDivideErrorFault */
-{94173,4377088,832,1}, /* KiDoubleFaultAbort */
-{94326,4348704,1648,1}, /* KiDpcInterrupt */
-{94517,4401792,1216,1}, /* KiExceptionDispatch */
-{94387,3264256,4304,1}, /* KiExecuteAllDpcs */
-{94148,4381376,832,1}, /* KiGeneralProtectionFault */
-{93843,4334752,464,1}, /* KiIdleLoop */
+{94771,4332880,1104,1}, /* KiCallUserMode */
+{93725,2225568,1888,1}, /* KiCommitThreadWait */
+{94278,4368448,448,1}, /* KiDebugTrapOrFault */
+{93847,2476400,1920,1}, /* KiDeliverApc */
+{94514,2622592,1472,1}, /* KiDispatchException */
+{94421,4352640,64,1}, /* KiDispatchInterrupt */
+{94209,4367616,832,1}, /* KiDivideErrorFault */
+{94190,4377088,832,1}, /* KiDoubleFaultAbort */
+{94343,4348704,1648,1}, /* KiDpcInterrupt */
+{94534,4401792,1216,1}, /* KiExceptionDispatch */
+{94404,3264256,4304,1}, /* KiExecuteAllDpcs */
+{94165,4381376,832,1}, /* KiGeneralProtectionFault */
+{93860,4334752,464,1}, /* KiIdleLoop */
 {92258,13839104,2944,0}, /* KiInitialProcess */
 {92275,13851584,2304,0}, /* KiInitialThread */
-{94656,10841648,3080,1}, /* KiInitializeKernel */
-{94280,4323552,1040,1}, /* KiInterruptDispatch */
-{94300,4324592,1040,1}, /* KiInterruptDispatchNoLock */
-{94211,4374592,1600,1}, /* KiInvalidOpcodeFault */
-{94341,4350416,1824,1}, /* KiIpiInterrupt */
+{94673,10841648,3080,1}, /* KiInitializeKernel */
+{94297,4323552,1040,1}, /* KiInterruptDispatch */
+{94317,4324592,1040,1}, /* KiInterruptDispatchNoLock */
+{94228,4374592,1600,1}, /* KiInvalidOpcodeFault */
+{94358,4350416,1824,1}, /* KiIpiInterrupt */
 {92246,14686272,1,0}, /* KiKvaShadow */
-{94247,4385984,1536,1}, /* KiMcheckAbort */
-{94232,4369920,1027,1}, /* KiNmiInterrupt */
-{94101,4382208,1984,1}, /* KiPageFault */
-{94113,11225152,128,1}, /* KiPageFaultShadow */
+{94264,4385984,1536,1}, /* KiMcheckAbort */
+{94249,4369920,1027,1}, /* KiNmiInterrupt */
+{94118,4382208,1984,1}, /* KiPageFault */
+{94130,11225152,128,1}, /* KiPageFaultShadow */
 {92156,13666496,16384,0}, /* KiProcessorBlock */
-{94537,5722464,480,1}, /* KiRaiseException */
-{94371,3260656,3600,1}, /* KiRetireDpcList */
-{93854,3251232,876,1}, /* KiSearchForNewThread */
+{94554,5722464,480,1}, /* KiRaiseException */
+{94388,3260656,3600,1}, /* KiRetireDpcList */
+{93871,3251232,876,1}, /* KiSearchForNewThread */
 {92381,826136,4,0}, /* KiServiceLimit */
 {92366,824208,1928,0}, /* KiServiceTable */
-{94594,4335216,80,1}, /* KiStartSystemThread */
-{94614,4336176,944,1}, /* KiStartUserThread */
-{94632,4336064,16,1}, /* KiStartUserThreadReturn */
-{93681,4352416,224,1}, /* KiSwapContext */
-{93695,2217120,4080,1}, /* KiSwapThread */
-{94065,4396992,55,1}, /* KiSystemCall32 */
-{94080,11230784,832,1}, /* KiSystemCall32Shadow */
-{94029,4398272,614,1}, /* KiSystemCall64 */
-{94044,11231616,3808,1}, /* KiSystemCall64Shadow */
-{93875,4399456,48,1}, /* KiSystemServiceCopyEnd */
-{93898,4399344,112,1}, /* KiSystemServiceCopyStart */
-{93923,4399504,1019,1}, /* KiSystemServiceExit */
-{94006,4397888,256,1}, /* KiSystemServiceHandler */
-{93984,4399108,83,1}, /* KiSystemServiceRepeat */
-{93963,4399088,20,1}, /* KiSystemServiceStart */
-{93943,4398886,202,1}, /* KiSystemServiceUser */
-{94675,10772496,736,1}, /* KiSystemStartup */
-{94424,3753440,416,1}, /* KiTimerExpiration */
+{94611,4335216,80,1}, /* KiStartSystemThread */
+{94631,4336176,944,1}, /* KiStartUserThread */
+{94649,4336064,16,1}, /* KiStartUserThreadReturn */
+{93698,4352416,224,1}, /* KiSwapContext */
+{93712,2217120,4080,1}, /* KiSwapThread */
+{94082,4396992,55,1}, /* KiSystemCall32 */
+{94097,11230784,832,1}, /* KiSystemCall32Shadow */
+{94046,4398272,614,1}, /* KiSystemCall64 */
+{94061,11231616,3808,1}, /* KiSystemCall64Shadow */
+{93892,4399456,48,1}, /* KiSystemServiceCopyEnd */
+{93915,4399344,112,1}, /* KiSystemServiceCopyStart */
+{93940,4399504,1019,1}, /* KiSystemServiceExit */
+{94023,4397888,256,1}, /* KiSystemServiceHandler */
+{94001,4399108,83,1}, /* KiSystemServiceRepeat */
+{93980,4399088,20,1}, /* KiSystemServiceStart */
+{93960,4398886,202,1}, /* KiSystemServiceUser */
+{94692,10772496,736,1}, /* KiSystemStartup */
+{94441,3753440,416,1}, /* KiTimerExpiration */
 {92143,13659688,8,0}, /* KiWaitAlways */
 {92131,13659336,8,0}, /* KiWaitNever */
-{95034,3434640,1648,1}, /* MiResolveDemandZeroFault */
+{95051,3434640,1648,1}, /* MiResolveDemandZeroFault */
 {92600,12906624,20736,0}, /* MiState */
 {92582,12931008,21440,0}, /* MiSystemPartition */
 {92623,12609328,64,0}, /* MiVisiblePartition */
 {92608,13653072,8,0}, /* MiVisibleState */
-{95020,3421072,1328,1}, /* MmAccessFault */
+{95037,3421072,1328,1}, /* MmAccessFault */
 {92461,162448,8,0}, /* MmHighestUserAddress */
 {92519,12754264,4,0}, /* MmLastUnloadedDriver */
 {92396,13658536,8,0}, /* MmPfnDatabase */
 {92410,13658424,8,0}, /* MmPhysicalMemoryBlock */
+{93681,90992,128,0}, /* MmProtectToValue */
 {92432,13653008,8,0}, /* MmPteBase */
 {92540,13659320,8,0}, /* MmSizeOfPagedPoolInBytes */
 {92565,13658612,4,0}, /* MmSpecialPoolTag */
@@ -4352,17 +4354,17 @@ static const nts__lt_symbol Y[] = {
 {92875,12903904,224,0}, /* NtBuildLabEx */
 {45967,12633592,4,0}, /* NtBuildNumber */
 {92900,12633712,4,0}, /* NtBuildQfe */
-{94899,7047472,136,1}, /* NtCreateFile */
-{94816,6890480,112,1}, /* NtDelayExecution */
-{94877,6851456,112,1}, /* NtDeviceIoControlFile */
+{94916,7047472,136,1}, /* NtCreateFile */
+{94833,6890480,112,1}, /* NtDelayExecution */
+{94894,6851456,112,1}, /* NtDeviceIoControlFile */
 {69308,12904128,4,0}, /* NtGlobalFlag */
-{94931,7638880,540,1}, /* NtRaiseHardError */
-{94854,6890704,304,1}, /* NtReadFile */
-{94833,7429200,412,1}, /* NtRemoveIoCompletion */
-{94912,7450848,500,1}, /* NtTerminateProcess */
-{94791,8083488,336,1}, /* NtWaitForMultipleObjects */
-{94769,6849248,128,1}, /* NtWaitForSingleObject */
-{94865,6763328,2528,1}, /* NtWriteFile */
+{94948,7638880,540,1}, /* NtRaiseHardError */
+{94871,6890704,304,1}, /* NtReadFile */
+{94850,7429200,412,1}, /* NtRemoveIoCompletion */
+{94929,7450848,500,1}, /* NtTerminateProcess */
+{94808,8083488,336,1}, /* NtWaitForMultipleObjects */
+{94786,6849248,128,1}, /* NtWaitForSingleObject */
+{94882,6763328,2528,1}, /* NtWriteFile */
 {93270,13659148,4,0}, /* ObHeaderCookie */
 {93253,13661328,2048,0}, /* ObTypeIndexTable */
 {93364,12734520,8,0}, /* ObpDirectoryObjectType */
@@ -4373,7 +4375,7 @@ static const nts__lt_symbol Y[] = {
 {93338,12734528,32,0}, /* ObpSymbolicLinkObjectType */
 {93209,12734336,8,0}, /* ObpTypeDirectoryObject */
 {93285,12732248,8,0}, /* ObpTypeObjectType */
-{95213,3323488,1328,1}, /* PoIdle */
+{95230,3323488,1328,1}, /* PoIdle */
 {92676,12670904,8,0}, /* PoolBigPageTable */
 {92693,12670912,8,0}, /* PoolBigPageTableSize */
 {92714,13652264,4,0}, /* PoolHitTag */
@@ -4393,9 +4395,9 @@ static const nts__lt_symbol Y[] = {
 {93101,13591104,512,0}, /* PspCreateProcessNotifyRoutine */
 {93131,13591616,512,0}, /* PspCreateThreadNotifyRoutine */
 {93160,13590592,512,0}, /* PspLoadImageNotifyRoutine */
-{94691,3087024,136,1}, /* PspSystemThreadStartup */
-{94714,7273264,484,1}, /* PspUserThreadStartup */
-{95161,4355952,2,1}, /* RtlpBreakWithStatusInstruction */
+{94708,3087024,136,1}, /* PspSystemThreadStartup */
+{94731,7273264,484,1}, /* PspUserThreadStartup */
+{95178,4355952,2,1}, /* RtlpBreakWithStatusInstruction */
 {93500,13873184,16,0}, /* SeTokenObjectType */
 {93582,13873216,4,0}, /* WmipSMBiosTableLength */
 {93551,13873384,8,0}, /* WmipSMBiosTablePhysicalAddress */
@@ -4404,18 +4406,18 @@ static const nts__lt_symbol Y[] = {
 
 /* the symbols by RVA */
 static const uint32_t R[] = {
-134, 125, 132, 135, 98, 97, 24, 59, 103, 69, 26, 51, 46, 17, 50, 71,
-44, 72, 27, 181, 54, 56, 58, 96, 95, 78, 161, 124, 119, 116, 47, 18,
-39, 42, 45, 84, 85, 68, 80, 99, 101, 100, 60, 76, 87, 102, 73, 7,
-183, 74, 70, 90, 62, 86, 75, 79, 91, 89, 104, 111, 106, 114, 113, 112,
-109, 108, 110, 65, 77, 40, 94, 150, 149, 142, 141, 145, 140, 182, 146, 147,
-144, 148, 57, 115, 83, 11, 8, 9, 92, 105, 107, 28, 3, 122, 32, 34,
-35, 138, 139, 31, 16, 12, 166, 167, 162, 163, 168, 165, 169, 157, 160, 156,
-159, 155, 153, 158, 154, 173, 174, 133, 126, 43, 41, 64, 63, 33, 30, 37,
-29, 25, 1, 20, 137, 143, 0, 136, 120, 121, 180, 178, 179, 66, 36, 164,
-13, 129, 123, 49, 175, 48, 171, 176, 23, 55, 170, 10, 128, 127, 15, 131,
-172, 22, 177, 67, 151, 21, 130, 118, 117, 38, 53, 19, 152, 93, 14, 5,
-81, 82, 184, 185, 187, 186, 4, 6, 2, 61, 88, 52,
+129, 135, 125, 133, 136, 98, 97, 24, 59, 103, 69, 26, 51, 46, 17, 50,
+71, 44, 72, 27, 182, 54, 56, 58, 96, 95, 78, 162, 124, 119, 116, 47,
+18, 39, 42, 45, 84, 85, 68, 80, 99, 101, 100, 60, 76, 87, 102, 73,
+7, 184, 74, 70, 90, 62, 86, 75, 79, 91, 89, 104, 111, 106, 114, 113,
+112, 109, 108, 110, 65, 77, 40, 94, 151, 150, 143, 142, 146, 141, 183, 147,
+148, 145, 149, 57, 115, 83, 11, 8, 9, 92, 105, 107, 28, 3, 122, 32,
+34, 35, 139, 140, 31, 16, 12, 167, 168, 163, 164, 169, 166, 170, 158, 161,
+157, 160, 156, 154, 159, 155, 174, 175, 134, 126, 43, 41, 64, 63, 33, 30,
+37, 29, 25, 1, 20, 138, 144, 0, 137, 120, 121, 181, 179, 180, 66, 36,
+165, 13, 130, 123, 49, 176, 48, 172, 177, 23, 55, 171, 10, 128, 127, 15,
+132, 173, 22, 178, 67, 152, 21, 131, 118, 117, 38, 53, 19, 153, 93, 14,
+5, 81, 82, 185, 186, 188, 187, 4, 6, 2, 61, 88, 52,
 };
 
 const nts__layout_table nts__layouts_22000_2538 = {
@@ -4427,5 +4429,5 @@ const nts__layout_table nts__layouts_22000_2538 = {
     M, 6003,
     E, 281,
     N, 545,
-    Y, R, 188,
+    Y, R, 189,
 };

@@ -6,7 +6,7 @@
  *   SHA-256 66d0ffb1a337fe8a45d1c4eef800333d21a7b0407186381bb16476158465ad5b
  * PDB ntkrnlmp.pdb GUID 339E74133576439CBCDF7E0229DA3773 age 1
  * 912 types (306 structs/unions, 71 declared only), 3557 members, 162 enumerators,
- * 219 symbols. Facts only: names, sizes, offsets, bit positions, type shapes,
+ * 220 symbols. Facts only: names, sizes, offsets, bit positions, type shapes,
  * enum values and symbol RVAs.
  */
 #include "sym/layouts/layouts.h"
@@ -616,7 +616,7 @@ static const char S[] =
     "SeTokenObjectType\0PsJobType\0ExpSystemResourcesList\0ExpTimeZoneBias\0ExpLastTimeZoneBias\0"
     "WmipSMBiosTablePhysicalAddress\0WmipSMBiosTableLength\0WmipSMBiosVersionInfo\0KiIdleSummary\0"
     "KdpDebuggerStructuresInitialized\0MmBadPagesDetected\0MmPoolCodeStart\0MmPoolCodeEnd\0"
-    "KiSwapContext\0KiSwapThread\0KiCommitThreadWait\0KeWaitForSingleObject\0"
+    "MmProtectToValue\0KiSwapContext\0KiSwapThread\0KiCommitThreadWait\0KeWaitForSingleObject\0"
     "KeWaitForMultipleObjects\0KeDelayExecutionThread\0KeRemoveQueueEx\0KiDeliverApc\0KiIdleLoop\0"
     "KiSearchForNewThread\0KiSystemServiceCopyEnd\0KiSystemServiceCopyStart\0KiSystemServiceExit\0"
     "KiSystemServiceUser\0KiSystemServiceStart\0KiSystemServiceRepeat\0KiSystemServiceHandler\0"
@@ -2527,10 +2527,10 @@ static const nts__lt_symbol Y[] = {
 {47945,5476480,8,0}, /* CmpMasterHive */
 {48017,2028800,104,0}, /* CmpRegistryLock */
 {47995,5477256,8,0}, /* CmpRegistryRootObject */
-{50338,632608,2,1}, /* DbgBreakPointWithStatus */
-{50181,1937424,3248,1}, /* ExAllocatePoolWithTag */
+{50355,632608,2,1}, /* DbgBreakPointWithStatus */
+{50198,1937424,3248,1}, /* ExAllocatePoolWithTag */
 {48617,2740432,8,0}, /* ExEventObjectType */
-{50203,1940672,2864,1}, /* ExFreePoolWithTag */
+{50220,1940672,2864,1}, /* ExFreePoolWithTag */
 {47773,2166688,2048,0}, /* ExPoolTagTables */
 {48635,2741312,8,0}, /* ExSemaphoreObjectType */
 {48724,5476556,4,0}, /* ExpLastTimeZoneBias */
@@ -2541,15 +2541,15 @@ static const nts__lt_symbol Y[] = {
 {47789,2740400,4,0}, /* ExpPoolFlags */
 {48685,2165104,16,0}, /* ExpSystemResourcesList */
 {48708,2166432,32,0}, /* ExpTimeZoneBias */
-{50165,277688,556,1}, /* ExpWorkerThread */
+{50182,277688,556,1}, /* ExpWorkerThread */
 {48117,2568944,4,0}, /* InitSafeBootMode */
 {48580,2741800,8,0}, /* IoDeviceObjectType */
 {48561,2740656,8,0}, /* IoDriverObjectType */
 {48544,2740296,8,0}, /* IoFileObjectType */
-{50260,203680,96,1}, /* IofCallDriver */
+{50277,203680,96,1}, /* IofCallDriver */
 {48599,2556848,8,0}, /* IopRootDeviceNode */
-{50274,209728,3856,1}, /* IopfCompleteRequest */
-{50393,981680,64,1}, /* KdCheckForDebugBreak */
+{50291,209728,3856,1}, /* IopfCompleteRequest */
+{50410,981680,64,1}, /* KdCheckForDebugBreak */
 {46546,1974576,832,0}, /* KdDebuggerDataBlock */
 {27808,2546160,1,0}, /* KdDebuggerEnabled */
 {46586,2546161,3,0}, /* KdDebuggerNotPresent */
@@ -2561,89 +2561,89 @@ static const nts__lt_symbol Y[] = {
 {46566,2096411,1,0}, /* KdpDataBlockEncoded */
 {48833,2096410,1,0}, /* KdpDebuggerStructuresInitialized */
 {46749,2740776,40,0}, /* KeActiveProcessors */
-{49672,605808,4,1}, /* KeBugCheck */
-{49683,1372912,3360,1}, /* KeBugCheck2 */
+{49689,605808,4,1}, /* KeBugCheck */
+{49700,1372912,3360,1}, /* KeBugCheck2 */
 {48134,2541856,16,0}, /* KeBugCheckCallbackListHead */
-{49659,605856,304,1}, /* KeBugCheckEx */
+{49676,605856,304,1}, /* KeBugCheckEx */
 {48161,2541840,16,0}, /* KeBugCheckReasonCallbackListHead */
-{49771,83344,1176,1}, /* KeContextFromKframes */
-{49792,606160,256,1}, /* KeContextToKframes */
-{49008,315056,668,1}, /* KeDelayExecutionThread */
-{50421,573128,40,1}, /* KeFlushCurrentTbImmediately */
+{49788,83344,1176,1}, /* KeContextFromKframes */
+{49809,606160,256,1}, /* KeContextToKframes */
+{49025,315056,668,1}, /* KeDelayExecutionThread */
+{50438,573128,40,1}, /* KeFlushCurrentTbImmediately */
 {46768,2740272,4,0}, /* KeMaximumIncrement */
 {46730,2740248,4,0}, /* KeNumberProcessors */
-{49031,207616,2096,1}, /* KeRemoveQueueEx */
+{49048,207616,2096,1}, /* KeRemoveQueueEx */
 {46867,2742528,64,0}, /* KeServiceDescriptorTable */
 {46892,2742720,64,0}, /* KeServiceDescriptorTableShadow */
-{50294,180976,1056,1}, /* KeStackAttachProcess */
+{50311,180976,1056,1}, /* KeStackAttachProcess */
 {46787,2740404,4,0}, /* KeTimeIncrement */
-{50315,180128,848,1}, /* KeUnstackDetachProcess */
-{49952,2997376,360,1}, /* KeUserModeCallback */
-{48983,261472,2960,1}, /* KeWaitForMultipleObjects */
-{48961,219344,1712,1}, /* KeWaitForSingleObject */
-{49573,623936,1072,1}, /* KiApcInterrupt */
+{50332,180128,848,1}, /* KeUnstackDetachProcess */
+{49969,2997376,360,1}, /* KeUserModeCallback */
+{49000,261472,2960,1}, /* KeWaitForMultipleObjects */
+{48978,219344,1712,1}, /* KeWaitForSingleObject */
+{49590,623936,1072,1}, /* KiApcInterrupt */
 {46848,2541520,8,0}, /* KiBootProcessorIdt */
-{49348,645760,768,1}, /* KiBreakpointTrap */
+{49365,645760,768,1}, /* KiBreakpointTrap */
 {48226,2148260,4,0}, /* KiBugCheckActive */
 {48194,2516864,64,0}, /* KiBugCheckData */
-{49695,664192,128,1}, /* KiBugCheckDispatch */
+{49712,664192,128,1}, /* KiBugCheckDispatch */
 {48209,2148296,12,0}, /* KiBugCheckDriver */
 {48243,2741376,8,0}, /* KiBugCodeMessages */
-{49971,617664,784,1}, /* KiCallUserMode */
-{48942,205440,2016,1}, /* KiCommitThreadWait */
-{49478,643584,192,1}, /* KiDebugTrapOrFault */
-{49047,281536,940,1}, /* KiDeliverApc */
-{49714,1551728,1488,1}, /* KiDispatchException */
-{49621,615360,60,1}, /* KiDispatchInterrupt */
-{49409,642816,768,1}, /* KiDivideErrorFault */
-{49390,649920,704,1}, /* KiDoubleFaultAbort */
-{49543,625232,1072,1}, /* KiDpcInterrupt */
-{49734,664320,640,1}, /* KiExceptionDispatch */
-{49604,409500,392,1}, /* KiExecuteAllDpcs */
-{49365,653696,768,1}, /* KiGeneralProtectionFault */
-{49060,619472,352,1}, /* KiIdleLoop */
+{49988,617664,784,1}, /* KiCallUserMode */
+{48959,205440,2016,1}, /* KiCommitThreadWait */
+{49495,643584,192,1}, /* KiDebugTrapOrFault */
+{49064,281536,940,1}, /* KiDeliverApc */
+{49731,1551728,1488,1}, /* KiDispatchException */
+{49638,615360,60,1}, /* KiDispatchInterrupt */
+{49426,642816,768,1}, /* KiDivideErrorFault */
+{49407,649920,704,1}, /* KiDoubleFaultAbort */
+{49560,625232,1072,1}, /* KiDpcInterrupt */
+{49751,664320,640,1}, /* KiExceptionDispatch */
+{49621,409500,392,1}, /* KiExecuteAllDpcs */
+{49382,653696,768,1}, /* KiGeneralProtectionFault */
+{49077,619472,352,1}, /* KiIdleLoop */
 {48819,1974336,128,0}, /* KiIdleSummary */
 {46815,2049664,1280,0}, /* KiInitialProcess */
 {46832,2048448,1192,0}, /* KiInitialThread */
-{49873,2844576,2672,1}, /* KiInitializeKernel */
-{49497,608848,752,1}, /* KiInterruptDispatch */
-{49517,609600,736,1}, /* KiInterruptDispatchNoLock */
-{49428,648064,1152,1}, /* KiInvalidOpcodeFault */
-{49558,626352,1312,1}, /* KiIpiInterrupt */
+{49890,2844576,2672,1}, /* KiInitializeKernel */
+{49514,608848,752,1}, /* KiInterruptDispatch */
+{49534,609600,736,1}, /* KiInterruptDispatchNoLock */
+{49445,648064,1152,1}, /* KiInvalidOpcodeFault */
+{49575,626352,1312,1}, /* KiIpiInterrupt */
 {46803,2740236,1,0}, /* KiKvaShadow */
-{49464,657664,375,1}, /* KiMcheckAbort */
-{49449,644736,718,1}, /* KiNmiInterrupt */
-{49318,654464,1536,1}, /* KiPageFault */
-{49330,1906688,128,1}, /* KiPageFaultShadow */
+{49481,657664,375,1}, /* KiMcheckAbort */
+{49466,644736,718,1}, /* KiNmiInterrupt */
+{49335,654464,1536,1}, /* KiPageFault */
+{49347,1906688,128,1}, /* KiPageFaultShadow */
 {46713,2743488,2048,0}, /* KiProcessorBlock */
-{49754,137100,492,1}, /* KiRaiseException */
-{49588,264960,720,1}, /* KiRetireDpcList */
-{49071,204416,1024,1}, /* KiSearchForNewThread */
+{49771,137100,492,1}, /* KiRaiseException */
+{49605,264960,720,1}, /* KiRetireDpcList */
+{49088,204416,1024,1}, /* KiSearchForNewThread */
 {46938,623496,4,0}, /* KiServiceLimit */
 {46923,620288,3208,0}, /* KiServiceTable */
-{49811,630448,48,1}, /* KiStartSystemThread */
-{49831,631231,481,1}, /* KiStartUserThread */
-{49849,631126,10,1}, /* KiStartUserThreadReturn */
-{48915,615136,224,1}, /* KiSwapContext */
-{48929,332772,624,1}, /* KiSwapThread */
-{49282,661056,39,1}, /* KiSystemCall32 */
-{49297,1910912,33,1}, /* KiSystemCall32Shadow */
-{49246,662272,514,1}, /* KiSystemCall64 */
-{49261,1911744,45,1}, /* KiSystemCall64Shadow */
-{49092,663360,27,1}, /* KiSystemServiceCopyEnd */
-{49115,663248,112,1}, /* KiSystemServiceCopyStart */
-{49140,663387,805,1}, /* KiSystemServiceExit */
-{49223,661888,256,1}, /* KiSystemServiceHandler */
-{49201,663026,69,1}, /* KiSystemServiceRepeat */
-{49180,663006,20,1}, /* KiSystemServiceStart */
-{49160,662786,220,1}, /* KiSystemServiceUser */
-{49892,2763488,568,1}, /* KiSystemStartup */
-{49641,264432,528,1}, /* KiTimerExpiration */
+{49828,630448,48,1}, /* KiStartSystemThread */
+{49848,631231,481,1}, /* KiStartUserThread */
+{49866,631126,10,1}, /* KiStartUserThreadReturn */
+{48932,615136,224,1}, /* KiSwapContext */
+{48946,332772,624,1}, /* KiSwapThread */
+{49299,661056,39,1}, /* KiSystemCall32 */
+{49314,1910912,33,1}, /* KiSystemCall32Shadow */
+{49263,662272,514,1}, /* KiSystemCall64 */
+{49278,1911744,45,1}, /* KiSystemCall64Shadow */
+{49109,663360,27,1}, /* KiSystemServiceCopyEnd */
+{49132,663248,112,1}, /* KiSystemServiceCopyStart */
+{49157,663387,805,1}, /* KiSystemServiceExit */
+{49240,661888,256,1}, /* KiSystemServiceHandler */
+{49218,663026,69,1}, /* KiSystemServiceRepeat */
+{49197,663006,20,1}, /* KiSystemServiceStart */
+{49177,662786,220,1}, /* KiSystemServiceUser */
+{49909,2763488,568,1}, /* KiSystemStartup */
+{49658,264432,528,1}, /* KiTimerExpiration */
 {46700,2740760,8,0}, /* KiWaitAlways */
 {46688,2740528,8,0}, /* KiWaitNever */
-{50235,1309664,2160,1}, /* MiResolveDemandZeroFault */
+{50252,1309664,2160,1}, /* MiResolveDemandZeroFault */
 {47670,2251072,128,0}, /* MiSystemVaTypeCount */
-{50221,1488528,20448,1}, /* MmAccessFault */
+{50238,1488528,20448,1}, /* MmAccessFault */
 {47316,2027712,64,0}, /* MmAvailablePages */
 {47443,1973504,40,0}, /* MmBadPageListHead */
 {48866,2236232,24,0}, /* MmBadPagesDetected */
@@ -2667,6 +2667,7 @@ static const nts__lt_symbol Y[] = {
 {48901,2742344,8,0}, /* MmPoolCodeEnd */
 {48885,2742352,8,0}, /* MmPoolCodeStart */
 {47300,2237168,16,0}, /* MmProcessCommit */
+{48915,37456,128,0}, /* MmProtectToValue */
 {47333,2027776,64,0}, /* MmResidentAvailablePages */
 {47270,2148328,8,0}, /* MmSharedCommit */
 {47579,2740680,8,0}, /* MmSizeOfNonPagedPoolInBytes */
@@ -2687,20 +2688,20 @@ static const nts__lt_symbol Y[] = {
 {48047,41296,224,0}, /* NtBuildLab */
 {48058,41520,224,0}, /* NtBuildLabEx */
 {48033,41292,4,0}, /* NtBuildNumber */
-{50116,3444332,148,1}, /* NtCreateFile */
-{50033,3205476,100,1}, /* NtDelayExecution */
-{50094,3445616,112,1}, /* NtDeviceIoControlFile */
+{50133,3444332,148,1}, /* NtCreateFile */
+{50050,3205476,100,1}, /* NtDelayExecution */
+{50111,3445616,112,1}, /* NtDeviceIoControlFile */
 {34698,2568780,4,0}, /* NtGlobalFlag */
 {27667,41276,4,0}, /* NtMajorVersion */
 {27682,41288,4,0}, /* NtMinorVersion */
-{50148,4710400,544,1}, /* NtRaiseHardError */
-{50071,3130992,2576,1}, /* NtReadFile */
-{50050,3128608,432,1}, /* NtRemoveIoCompletion */
+{50165,4710400,544,1}, /* NtRaiseHardError */
+{50088,3130992,2576,1}, /* NtReadFile */
+{50067,3128608,432,1}, /* NtRemoveIoCompletion */
 {27559,2568960,16,0}, /* NtSystemRoot */
-{50129,4771824,800,1}, /* NtTerminateProcess */
-{50008,3182360,276,1}, /* NtWaitForMultipleObjects */
-{49986,3148304,288,1}, /* NtWaitForSingleObject */
-{50082,3129040,1952,1}, /* NtWriteFile */
+{50146,4771824,800,1}, /* NtTerminateProcess */
+{50025,3182360,276,1}, /* NtWaitForMultipleObjects */
+{50003,3148304,288,1}, /* NtWaitForSingleObject */
+{50099,3129040,1952,1}, /* NtWriteFile */
 {48425,2220288,2048,0}, /* ObTypeIndexTable */
 {48521,2213280,8,0}, /* ObpDirectoryObjectType */
 {48475,2222976,64,0}, /* ObpInfoMaskToOffset */
@@ -2710,7 +2711,7 @@ static const nts__lt_symbol Y[] = {
 {48495,2213272,8,0}, /* ObpSymbolicLinkObjectType */
 {48381,2213256,8,0}, /* ObpTypeDirectoryObject */
 {48442,2213288,24,0}, /* ObpTypeObjectType */
-{50414,1351904,1520,1}, /* PoIdle */
+{50431,1351904,1520,1}, /* PoIdle */
 {47724,2166624,8,0}, /* PoolBigPageTable */
 {47741,2166616,8,0}, /* PoolBigPageTableSize */
 {47762,1962008,4,0}, /* PoolHitTag */
@@ -2731,9 +2732,9 @@ static const nts__lt_symbol Y[] = {
 {48273,2209024,512,0}, /* PspCreateProcessNotifyRoutine */
 {48303,2208480,512,0}, /* PspCreateThreadNotifyRoutine */
 {48332,2207936,512,0}, /* PspLoadImageNotifyRoutine */
-{49908,3404116,468,1}, /* PspSystemThreadStartup */
-{49931,2961260,684,1}, /* PspUserThreadStartup */
-{50362,632608,2,1}, /* RtlpBreakWithStatusInstruction */
+{49925,3404116,468,1}, /* PspSystemThreadStartup */
+{49948,2961260,684,1}, /* PspUserThreadStartup */
+{50379,632608,2,1}, /* RtlpBreakWithStatusInstruction */
 {48657,5476464,8,0}, /* SeTokenObjectType */
 {48775,5476636,4,0}, /* WmipSMBiosTableLength */
 {48744,5477232,8,0}, /* WmipSMBiosTablePhysicalAddress */
@@ -2742,20 +2743,20 @@ static const nts__lt_symbol Y[] = {
 
 /* the symbols by RVA */
 static const uint32_t R[] = {
-172, 173, 167, 165, 166, 164, 47, 97, 58, 56, 27, 99, 71, 53, 29, 61,
-60, 119, 98, 22, 73, 49, 106, 80, 50, 42, 45, 48, 87, 88, 105, 75,
-70, 82, 101, 100, 62, 78, 90, 102, 104, 103, 8, 214, 76, 72, 93, 64,
-89, 77, 81, 94, 92, 107, 114, 109, 117, 116, 115, 112, 111, 113, 67, 79,
-30, 122, 191, 43, 124, 74, 95, 108, 110, 9, 11, 194, 134, 126, 83, 38,
-37, 35, 34, 31, 2, 4, 125, 148, 6, 85, 84, 163, 36, 40, 39, 65,
-68, 149, 20, 21, 193, 192, 197, 196, 198, 195, 12, 211, 210, 209, 200, 208,
-185, 189, 187, 188, 183, 190, 186, 182, 184, 127, 147, 157, 159, 158, 142, 139,
-141, 137, 123, 132, 204, 205, 128, 66, 63, 46, 44, 32, 33, 28, 1, 171,
-23, 0, 177, 161, 91, 131, 52, 206, 202, 51, 144, 26, 207, 138, 16, 15,
-19, 57, 10, 136, 201, 152, 156, 130, 121, 140, 25, 150, 160, 120, 41, 143,
-133, 203, 13, 69, 151, 199, 24, 145, 146, 54, 155, 55, 17, 96, 18, 135,
-162, 129, 154, 153, 118, 86, 213, 59, 176, 181, 175, 180, 179, 169, 212, 168,
-170, 174, 178, 215, 5, 14, 3, 216, 218, 217, 7,
+148, 173, 174, 168, 166, 167, 165, 47, 97, 58, 56, 27, 99, 71, 53, 29,
+61, 60, 119, 98, 22, 73, 49, 106, 80, 50, 42, 45, 48, 87, 88, 105,
+75, 70, 82, 101, 100, 62, 78, 90, 102, 104, 103, 8, 215, 76, 72, 93,
+64, 89, 77, 81, 94, 92, 107, 114, 109, 117, 116, 115, 112, 111, 113, 67,
+79, 30, 122, 192, 43, 124, 74, 95, 108, 110, 9, 11, 195, 134, 126, 83,
+38, 37, 35, 34, 31, 2, 4, 125, 149, 6, 85, 84, 164, 36, 40, 39,
+65, 68, 150, 20, 21, 194, 193, 198, 197, 199, 196, 12, 212, 211, 210, 201,
+209, 186, 190, 188, 189, 184, 191, 187, 183, 185, 127, 147, 158, 160, 159, 142,
+139, 141, 137, 123, 132, 205, 206, 128, 66, 63, 46, 44, 32, 33, 28, 1,
+172, 23, 0, 178, 162, 91, 131, 52, 207, 203, 51, 144, 26, 208, 138, 16,
+15, 19, 57, 10, 136, 202, 153, 157, 130, 121, 140, 25, 151, 161, 120, 41,
+143, 133, 204, 13, 69, 152, 200, 24, 145, 146, 54, 156, 55, 17, 96, 18,
+135, 163, 129, 155, 154, 118, 86, 214, 59, 177, 182, 176, 181, 180, 170, 213,
+169, 171, 175, 179, 216, 5, 14, 3, 217, 219, 218, 7,
 };
 
 const nts__layout_table nts__layouts_7601_24540 = {
@@ -2767,5 +2768,5 @@ const nts__layout_table nts__layouts_7601_24540 = {
     M, 3557,
     E, 162,
     N, 325,
-    Y, R, 219,
+    Y, R, 220,
 };
