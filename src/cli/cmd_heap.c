@@ -95,7 +95,8 @@ static int select_heaps(nts_session *s, heapcli *h, const char *arg, uint64_t **
     if (!r)
         return cmd_error(s, "out of memory");
     if (!arg || v == 0) {
-        memcpy(r, h->heaps, h->nheaps * sizeof *r);
+        if (h->nheaps) /* memcpy from a NULL list, even of 0 bytes, is undefined */
+            memcpy(r, h->heaps, h->nheaps * sizeof *r);
         *n = h->nheaps;
     } else if (v <= h->nheaps) {
         r[0] = h->heaps[v - 1];

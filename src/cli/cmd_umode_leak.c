@@ -124,7 +124,8 @@ int umode_leak_process(nts_session *s, const nts_leak_opts *o, nts_leak_process 
         lp->nbuckets = st.nbuckets < max ? st.nbuckets : max;
         lp->buckets = st.buckets;
     }
-    nts_heap_prefixes(h.hc, idx, -1, o->top_prefixes ? o->top_prefixes : 5, &lp->prefixes, &lp->nprefixes);
+    if (nts_heap_index_count(idx)) /* (the prefix table of an empty index is NULL) */
+        nts_heap_prefixes(h.hc, idx, -1, o->top_prefixes ? o->top_prefixes : 5, &lp->prefixes, &lp->nprefixes);
     module_refs(s, idx, lp, o->max_module_refs ? o->max_module_refs : 8);
     if (!o->no_scan) {
         nts_heap_scan_result r;

@@ -135,6 +135,17 @@ static int open_umode(nts_session *s, heapcli *h, const char *proc_arg)
     if (nts_heap_process_heaps(h->hc, h->proc.peb, &h->heaps, &h->nheaps, &h->process_heap) != NTS_OK)
         return cmd_error(s, "HEAPEXT: Unable to read the heap list of %s: %s", h->proc.image_name,
                          nts_last_error());
+    if (!h->nheaps && h->process_heap) { /* an empty ProcessHeaps array (wine): PEB.ProcessHeap alone */
+        uint64_t *one = malloc(sizeof *one);
+        if (!one)
+            return cmd_error(s, "out of memory");
+        free(h->heaps);
+        one[0] = h->process_heap;
+        h->heaps = one;
+        h->nheaps = 1;
+    }
+    if (!h->nheaps)
+        return cmd_error(s, "HEAPEXT: the PEB of %s lists no heap (NumberOfHeaps 0, ProcessHeap 0)", h->proc.image_name);
     return 0;
 }
 
