@@ -55,6 +55,8 @@ int umode_exception_regs(nts_session *s, nts_context_x64 *out, const char **why)
 /* The current thread's TEB (0 if none), and its PEB read from TEB+0x60 (x64) or +0x30 (x86). */
 uint64_t umode_teb(nts_session *s);
 int umode_peb(nts_session *s, uint64_t *peb);
+/* The PEB's ProcessHeaps array (at most 4096; *out malloc'ed, NULL when none). */
+size_t umode_heaps(nts_session *s, uint64_t **out);
 /* Pointer-sized read from the dump (4 bytes on x86). 0 on success. */
 int umode_read_ptr(nts_session *s, uint64_t va, uint64_t *out);
 /* The built-in type database for the dump's build (x64 only), NULL if none. */

@@ -6,8 +6,9 @@
  * Layer: commands. Each region gets a usage, as WinDbg names them: Free
  * (MEM_FREE), Image (MEM_IMAGE), MappedFile (MEM_MAPPED), Stack (the
  * allocation holding a thread's captured stack), TEB, PEB (the regions that
- * hold a thread's TEB and the PEB), else <unknown> (private memory: heaps
- * are not told apart yet). The summary, WinDbg's layout:
+ * hold a thread's TEB and the PEB), Heap (allocations that start at a heap
+ * of the PEB's ProcessHeaps: a heap's first segment; later segments and big
+ * blocks are not followed), else <unknown>. The summary, WinDbg's layout:
  *
  *   --- Usage Summary ---------------- RgnCount ----------- Total Size -------- %ofBusy %ofTotal
  *   Free                                     41     7ffe`f1d5b000 ( 127.996 TB)           100.00%
@@ -32,8 +33,9 @@
 #define MEM_MAPPED 0x40000
 #define MEM_IMAGE 0x1000000
 
-enum { U_FREE, U_IMAGE, U_MAPPED, U_STACK, U_TEB, U_PEB, U_UNKNOWN, U_COUNT };
-static const char *const usage_name[U_COUNT] = {"Free", "Image", "MappedFile", "Stack", "TEB", "PEB", "<unknown>"};
+enum { U_FREE, U_IMAGE, U_MAPPED, U_STACK, U_TEB, U_PEB, U_HEAP, U_UNKNOWN, U_COUNT };
+static const char *const usage_name[U_COUNT] = {"Free", "Image", "MappedFile", "Stack", "TEB", "PEB", "Heap",
+                                                "<unknown>"};
 
 static const char *state_name(uint32_t st)
 {
@@ -67,8 +69,8 @@ static void protect_text(uint32_t p, char *buf, size_t n)
 /* The threads' TEBs and stack allocation bases, sorted, to classify regions
  * without a pass over the threads for each one (hostile dumps: many of both). */
 typedef struct thread_marks {
-    uint64_t *teb, *stack;
-    size_t nteb, nstack;
+    uint64_t *teb, *stack, *heap;
+    size_t nteb, nstack, nheap;
 } thread_marks;
 
 static int cmp_u64(const void *a, const void *b)
@@ -97,12 +99,16 @@ static void marks_build(nts_session *s, thread_marks *tm)
     }
     qsort(tm->teb, tm->nteb, sizeof *tm->teb, cmp_u64);
     qsort(tm->stack, tm->nstack, sizeof *tm->stack, cmp_u64);
+    tm->nheap = umode_heaps(s, &tm->heap); /* the PEB's heaps: their segments' allocations */
+    if (tm->nheap)
+        qsort(tm->heap, tm->nheap, sizeof *tm->heap, cmp_u64);
 }
 
 static void marks_free(thread_marks *tm)
 {
     free(tm->teb);
     free(tm->stack);
+    free(tm->heap);
 }
 
 /* The first value >= v in a sorted array (n if none). */
@@ -135,6 +141,9 @@ static int usage_of(const thread_marks *tm, const nts_mdmp_meminfo *m, uint64_t 
     k = lower_bound(tm->stack, tm->nstack, m->allocation_base);
     if (m->type == MEM_PRIVATE && k < tm->nstack && tm->stack[k] == m->allocation_base)
         return U_STACK;
+    k = lower_bound(tm->heap, tm->nheap, m->allocation_base);
+    if (k < tm->nheap && tm->heap[k] == m->allocation_base)
+        return U_HEAP;
     return U_UNKNOWN;
 }
 

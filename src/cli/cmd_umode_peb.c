@@ -22,6 +22,7 @@
 
 #define LDR_MAX 4096
 #define ENV_MAX 0x10000u
+#define HEAPS_MAX 4096u
 
 typedef struct layout {
     unsigned ptr;
@@ -299,4 +300,24 @@ int umode_cmd_peb(nts_session *s, const char *args)
     if (v)
         print_env(s, v);
     return 0;
+}
+
+size_t umode_heaps(nts_session *s, uint64_t **out)
+{
+    const layout *L = lay(s);
+    uint64_t peb = 0, arr = 0;
+    uint32_t n = 0;
+    *out = NULL;
+    if (umode_peb(s, &peb) != 0 || !peb || nts_vas_read_u32(s->vas, peb + L->p_nheaps, &n) != NTS_OK ||
+        rd_ptr(s, peb + L->p_heaps, &arr) != 0 || !arr || !n)
+        return 0;
+    if (n > HEAPS_MAX)
+        n = HEAPS_MAX;
+    uint64_t *h = calloc(n, sizeof *h);
+    size_t k = 0;
+    for (uint32_t i = 0; h && i < n; i++)
+        if (rd_ptr(s, arr + (uint64_t)i * L->ptr, &h[k]) == 0 && h[k])
+            k++;
+    *out = h;
+    return h ? k : 0;
 }
