@@ -12,7 +12,8 @@
  * the subtree heights. Hostile: --corrupt vad-cycle (a node whose child is
  * its ancestor) and vad-unreadable (a child in unmapped memory) stop the
  * walk with NTS_E_TRUNCATED, a reason naming the node, and the nodes read
- * before it. Skips without the builder or python3.
+ * before it; a VAD patched to start inside its predecessor stops it too
+ * (out of address order). Skips without the builder or python3.
  */
 #include "check.h"
 #include "nt_test_util.h"
@@ -197,6 +198,58 @@ static void check_corrupt(const char *kind, const char *key, nts_walk_stop want)
     remove_dump(path);
 }
 
+/* A VAD whose range moves before its in-order predecessor's: the walk stops
+ * there (callers get ordered, non-overlapping ranges). The dump file is
+ * patched through the kernel space's translation. */
+static void check_out_of_order(void)
+{
+    char path[4096], json[4200];
+    if (build_dump("--ram 256M --seed 5", "vad_order", path, sizeof path) != 0) {
+        CHECK(!"ntscope-mkdump failed");
+        return;
+    }
+    snprintf(json, sizeof json, "%s.json", path);
+    truth t;
+    if (truth_load(&t, json) != 0) {
+        CHECK(!"the truth does not load");
+        remove_dump(path);
+        return;
+    }
+    size_t pi = (size_t)tnum(&t, 0, "vads.processes.#") - 1; /* the last process */
+    uint64_t ep = (uint64_t)tnum(&t, 0, "vads.processes[%zu].eprocess", pi);
+    uint64_t bad = (uint64_t)tnum(&t, 0, "vads.processes[%zu].vads[3].node", pi);
+    uint64_t first = (uint64_t)tnum(&t, 0, "vads.processes[%zu].vads[1].start", pi) >> 12;
+    nts_dump *d;
+    nts_kernel *k;
+    patch pt;
+    int patched = 0;
+    if (open_dump(path, &d, &k) == 0) {
+        nts_field f;
+        CHECK(nts_type_field(nts_kernel_typedb(k), "_MMVAD_SHORT.StartingVpn", &f) == NTS_OK);
+        CHECK(patch_at(nts_kernel_vas(k), bad + f.offset, first, 4, &pt) == 0);
+        nts_kernel_close(k);
+        nts_dump_close(d);
+        patched = patch_file(path, &pt, 1) == 0;
+        CHECK(patched);
+    }
+    if (patched && open_dump(path, &d, &k) == 0) {
+        nts_vad_list *l = NULL;
+        CHECK(nts_process_vads(k, ep, &l) == NTS_E_TRUNCATED);
+        if (l) {
+            CHECK(l->walk.stop == NTS_WALK_BAD_LINK);
+            CHECK_EQ_U64(l->walk.at, bad);
+            CHECK_EQ_U64(l->count, 3);
+            CHECK(strstr(l->walk.reason, "out of address order") != NULL);
+            fprintf(stderr, "out of order: %s\n", l->walk.reason);
+        }
+        nts_vad_list_free(l);
+        nts_kernel_close(k);
+        nts_dump_close(d);
+    }
+    truth_free(&t);
+    remove_dump(path);
+}
+
 static void check_names(void)
 {
     static const uint32_t want[8] = {0x01, 0x02, 0x10, 0x20, 0x04, 0x08, 0x40, 0x80};
@@ -230,6 +283,7 @@ int main(void)
     check_dump("--scenario seed", "vad_seed");
     check_corrupt("vad-cycle", "vad_cycle", NTS_WALK_CYCLE);
     check_corrupt("vad-unreadable", "vad_unreadable", NTS_WALK_UNREADABLE);
+    check_out_of_order();
     fprintf(stderr, "%zu processes, %zu VADs compared\n", procs_checked, vads_checked);
     CHECK(vads_checked > 300);
     return check_done("test_vad");

@@ -14,7 +14,9 @@
  *
  * The walk is in address order, bounded (NTS_MAX_VADS nodes, depth 64),
  * guarded against cycles (a node seen twice stops it), and stops at the
- * first unreadable node, saying where and why in the list's walk.
+ * first unreadable node, or the first whose range is not after the one
+ * before it (so the list's ranges are ordered and never overlap), saying
+ * where and why in the list's walk.
  */
 #ifndef NTSCOPE_VAD_H
 #define NTSCOPE_VAD_H

@@ -10,7 +10,9 @@
  *
  * The walk is in order with an explicit stack of at most 64 levels, at most
  * NTS_MAX_VADS nodes, a set of nodes seen (a node met twice is a cycle),
- * and stops at the first node that cannot be read, with the reason in walk.
+ * and stops at the first node that cannot be read or breaks the address order
+ * (a range ending before it starts, or not after the one before it), with
+ * the reason in walk: callers get ordered, non-overlapping ranges.
  */
 #include <inttypes.h>
 #include <stdarg.h>
@@ -250,6 +252,13 @@ static nts_status walk_tree(vad_walk *w, uint64_t root)
             break;
         frame *f = &stk[--sp];
         level = f->v.level + 1;
+        const nts_vad *prev = w->l->count ? &w->l->items[w->l->count - 1] : NULL;
+        if (f->v.end_vpn < f->v.start_vpn || (prev && f->v.start_vpn <= prev->end_vpn)) {
+            st = stop(w, NTS_WALK_BAD_LINK, f->v.node, NTS_OK,
+                      "the VAD %016" PRIx64 " (%" PRIx64 "-%" PRIx64 ") is out of address order", f->v.node,
+                      f->v.start_vpn, f->v.end_vpn);
+            goto out;
+        }
         st = push_item(w, &f->v);
         if (st != NTS_OK)
             goto out;
