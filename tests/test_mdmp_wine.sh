@@ -61,11 +61,9 @@ PY
 # One ntscope process per check: a crash hides nothing else.
 to=""
 command -v timeout >/dev/null 2>&1 && to="timeout 120"
-n=0
-run() { # run NAME DUMP COMMANDS
-    n=$((n + 1))
+run() { # run NAME DUMP COMMANDS [--json]
     rc=0
-    $to "$nts" -q -c "$3" "$2" >"$dir/out/$1.txt" 2>&1 || rc=$?
+    $to "$nts" -q ${4:-} -c "$3" "$2" >"$dir/out/$1.txt" 2>&1 || rc=$?
     echo "$rc" >"$dir/out/$1.rc"
 }
 d="$fx/leak.dmp"
@@ -82,12 +80,8 @@ if [ -n "$full" ]; then
     d=$full
     run f_threads "$d" '~'
     run f_lm "$d" 'lm'
-    n=$((n + 1)); rc=0
-    $to "$nts" -q --json -c '~' "$d" >"$dir/out/f_json_threads.txt" 2>&1 || rc=$?
-    echo "$rc" >"$dir/out/f_json_threads.rc"
-    rc=0
-    $to "$nts" -q --json -c 'lm' "$d" >"$dir/out/f_json_lm.txt" 2>&1 || rc=$?
-    echo "$rc" >"$dir/out/f_json_lm.rc"
+    run f_json_threads "$d" '~' --json
+    run f_json_lm "$d" 'lm' --json
     run f_peb "$d" '!peb'
     run f_teb "$d" '~0s; !teb'
     run f_teb1 "$d" "!teb $teb1"
