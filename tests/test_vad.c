@@ -122,20 +122,29 @@ static int open_dump(const char *path, nts_dump **d, nts_kernel **k)
     return 0;
 }
 
-static void check_dump(const char *args, const char *name)
+/* Build a dump and load its truth; 0, or -1 after a failed check (nothing left behind). */
+static int build_and_load(const char *args, const char *name, char *path, size_t n, truth *t)
 {
-    char path[4096], json[4200];
-    if (build_dump(args, name, path, sizeof path) != 0) {
+    char json[4200];
+    if (build_dump(args, name, path, n) != 0) {
         CHECK(!"ntscope-mkdump failed");
-        return;
+        return -1;
     }
     snprintf(json, sizeof json, "%s.json", path);
-    truth t;
-    if (truth_load(&t, json) != 0) {
+    if (truth_load(t, json) != 0) {
         CHECK(!"the truth does not load");
         remove_dump(path);
-        return;
+        return -1;
     }
+    return 0;
+}
+
+static void check_dump(const char *args, const char *name)
+{
+    char path[4096];
+    truth t;
+    if (build_and_load(args, name, path, sizeof path, &t) != 0)
+        return;
     nts_dump *d;
     nts_kernel *k;
     if (open_dump(path, &d, &k) == 0) {
@@ -154,19 +163,11 @@ static void check_dump(const char *args, const char *name)
 /* A hostile tree: the walk stops with a reason, holding what was read. */
 static void check_corrupt(const char *kind, const char *key, nts_walk_stop want)
 {
-    char path[4096], json[4200], args[256];
+    char path[4096], args[256];
     snprintf(args, sizeof args, "--ram 256M --corrupt %s", kind);
-    if (build_dump(args, "vad_corrupt", path, sizeof path) != 0) {
-        CHECK(!"ntscope-mkdump --corrupt failed");
-        return;
-    }
-    snprintf(json, sizeof json, "%s.json", path);
     truth t;
-    if (truth_load(&t, json) != 0) {
-        CHECK(!"the truth does not load");
-        remove_dump(path);
+    if (build_and_load(args, "vad_corrupt", path, sizeof path, &t) != 0)
         return;
-    }
     nts_dump *d;
     nts_kernel *k;
     if (open_dump(path, &d, &k) == 0) {
@@ -203,18 +204,10 @@ static void check_corrupt(const char *kind, const char *key, nts_walk_stop want)
  * patched through the kernel space's translation. */
 static void check_out_of_order(void)
 {
-    char path[4096], json[4200];
-    if (build_dump("--ram 256M --seed 5", "vad_order", path, sizeof path) != 0) {
-        CHECK(!"ntscope-mkdump failed");
-        return;
-    }
-    snprintf(json, sizeof json, "%s.json", path);
+    char path[4096];
     truth t;
-    if (truth_load(&t, json) != 0) {
-        CHECK(!"the truth does not load");
-        remove_dump(path);
+    if (build_and_load("--ram 256M --seed 5", "vad_order", path, sizeof path, &t) != 0)
         return;
-    }
     size_t pi = (size_t)tnum(&t, 0, "vads.processes.#") - 1; /* the last process */
     uint64_t ep = (uint64_t)tnum(&t, 0, "vads.processes[%zu].eprocess", pi);
     uint64_t bad = (uint64_t)tnum(&t, 0, "vads.processes[%zu].vads[3].node", pi);
