@@ -127,6 +127,8 @@ typedef struct pd_memory {
     uint64_t unreadable_pages;
     const char *source;     /* "page tables" or "VAD tree" */
     int truncated;
+    int nomem;              /* the memory budget stopped the scan */
+    uint64_t budget;        /* bytes taken from the memory budget for the arrays */
 } pd_memory;
 
 /* Regions and readable ranges of the process's user half. images: the

@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "nt/procdump_internal.h"
+#include "util/budget.h"
 
 #define MAX_ENTRIES (1u << 22)
 
@@ -44,16 +45,27 @@ static const pd_image *image_of(const scan *s, uint64_t va)
     return NULL;
 }
 
-static int grow(void **p, size_t *cap, size_t n, size_t elem)
+/* Room for one more entry; the arrays' bytes come from the memory budget
+ * (a hostile page table can list millions of runs). */
+static int grow(pd_memory *m, void **p, size_t *cap, size_t n, size_t elem)
 {
     if (n < *cap)
         return 0;
     if (n >= MAX_ENTRIES)
         return -1;
     size_t c = *cap ? *cap * 2 : 256;
-    void *q = realloc(*p, c * elem);
-    if (!q)
+    uint64_t more = (uint64_t)(c - *cap) * elem;
+    if (nts__budget_take(more, "the process dump's memory lists") != NTS_OK) {
+        m->nomem = 1;
         return -1;
+    }
+    void *q = realloc(*p, c * elem);
+    if (!q) {
+        nts__budget_give(more);
+        m->nomem = 1;
+        return -1;
+    }
+    m->budget += more;
     *p = q;
     *cap = c;
     return 0;
@@ -75,7 +87,7 @@ static int on_page(void *ctx, uint64_t va, const uint8_t *page, uint32_t protect
     if (r && contiguous && r->type == type && r->protect == protect && r->alloc_base == alloc) {
         r->size += PD_PAGE;
     } else {
-        if (grow((void **)&m->regions, &m->capregions, m->nregions, sizeof *m->regions) != 0) {
+        if (grow(m, (void **)&m->regions, &m->capregions, m->nregions, sizeof *m->regions) != 0) {
             m->truncated = 1;
             return 1;
         }
@@ -97,7 +109,7 @@ static int on_page(void *ctx, uint64_t va, const uint8_t *page, uint32_t protect
     if (g && g->va + g->size == va) {
         g->size += PD_PAGE;
     } else {
-        if (grow((void **)&m->ranges, &m->capranges, m->nranges, sizeof *m->ranges) != 0) {
+        if (grow(m, (void **)&m->ranges, &m->capranges, m->nranges, sizeof *m->ranges) != 0) {
             m->truncated = 1;
             return 1;
         }
@@ -117,6 +129,9 @@ nts_status pd_memory_scan(nts_kernel *k, uint64_t eprocess, nts_vas *vas, const 
     nts_status st = pd_walk_user(vas, on_page, &s, &ws);
     if (ws.capped)
         m->truncated = 1;
+    if (m->nomem)
+        return nts__fail(NTS_E_NOMEM, "no memory (or memory budget) for the process's memory lists "
+                         "(%zu regions, %zu ranges)", m->nregions, m->nranges);
     if (st != NTS_OK)
         return st;
     if (pd_memory_from_vads(k, eprocess, m) == NTS_E_NOMEM)
@@ -181,6 +196,7 @@ nts_status pd_memory_write(nts_vas *vas, const pd_memory *m, pd_file *f)
 
 void pd_memory_free(pd_memory *m)
 {
+    nts__budget_give(m->budget);
     free(m->regions);
     free(m->ranges);
     memset(m, 0, sizeof *m);

@@ -1,6 +1,6 @@
 /*
  * nt/procdump_threads.c - the process dump's ThreadList: for each thread of
- * the process its id, priority, TEB, the user registers of its trap frame
+ * the process its id, suspend count (KTHREAD.SuspendCount), priority, TEB, the user registers of its trap frame
  * (an x64 CONTEXT record) and its stack from the user rsp to the TEB's
  * StackBase, copied into the file.
  *
@@ -182,6 +182,8 @@ nts_status pd_threads_write(nts_kernel *k, uint64_t eprocess, nts_vas *vas, uint
     nts_field nf;
     uint64_t name_off = db && nts_type_field(db, "_ETHREAD.ThreadName", &nf) == NTS_OK && nf.size == 8
                             ? nf.offset : 0;
+    uint64_t suspend_off = db && nts_type_field(db, "_ETHREAD.Tcb.SuspendCount", &nf) == NTS_OK &&
+                                   nf.size == 1 && !nf.bit_len ? nf.offset : 0;
     for (size_t i = 0; i < tl->count && st == NTS_OK; i++) {
         const nts_thread_info *ti = &tl->items[i];
         if (!(ti->have & NTS_THREAD_HAVE_BASIC))
@@ -190,6 +192,9 @@ nts_status pd_threads_write(nts_kernel *k, uint64_t eprocess, nts_vas *vas, uint
         t->priority_class = priority_class;
         st = one_thread(k, vas, ti, f, t, &out->without_context);
         thread_name(k, ti->ethread, name_off, t->name, sizeof t->name);
+        uint8_t sc = 0;
+        if (suspend_off && nts_vas_read_u8(nts_kernel_vas(k), ti->ethread + suspend_off, &sc) == NTS_OK)
+            t->suspend_count = sc; /* KTHREAD.SuspendCount */
         if (st == NTS_OK)
             out->count++;
     }
