@@ -20,7 +20,8 @@
  *   - a thread name (ETHREAD.ThreadName patched into the dump) in the
  *     ThreadNames stream;
  *   - refusals: the dump itself, an existing file without OVERWRITE (left
- *     as it was), a process without a PEB; no temporary file is left;
+ *     as it was), a process without a PEB, a spent memory budget; no
+ *     temporary file is left;
  *   - hostile dumps (ntscope-mkdump --corrupt: looping thread, module and
  *     VAD lists, lying strings and counts, page tables naming themselves or
  *     past memory, an unreadable VAD): every process written without a
@@ -393,6 +394,11 @@ static void check_refusals(nts_kernel *k, const char *dmp, size_t pi, const char
     }
     CHECK_STR(buf, "keep me");
     unlink(out);
+    /* the memory budget spent: a clean NTS_E_NOMEM, nothing left behind */
+    nts_set_memory_limit(nts_memory_in_use() + 1024);
+    CHECK(nts_procdump_write(k, ep, out, &o, NULL) == NTS_E_NOMEM);
+    nts_set_memory_limit(0);
+    CHECK(access(out, F_OK) != 0);
     CHECK(nts_procdump_write(k, 0xffff800000000000ull, out, &o, NULL) != NTS_OK);
     CHECK(access(out, F_OK) != 0);
     /* no temporary file left beside the outputs */
