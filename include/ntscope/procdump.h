@@ -12,8 +12,9 @@
  * VADs cannot be read), Memory64List (/ma: every readable page of every
  * committed region) or MemoryList (/m: stacks, PEB, TEBs and module
  * headers), SystemInfo, MiscInfo, ThreadNames when a thread has a name,
- * and the user's comment. Pages the kernel
- * dump does not hold are left out of the memory list and counted.
+ * and the user's comment. Pages the kernel dump does not hold are left out
+ * of the memory list and counted. docs/commands/dump-writing.md says where
+ * each field comes from.
  *
  * The output is written to a temporary file beside path and renamed into
  * place when complete; it is never the dump itself (same inode refused),
@@ -54,7 +55,7 @@ typedef struct nts_procdump_stats {
     uint64_t memory_bytes;            /* bytes of memory written */
     uint64_t pages_unreadable;        /* committed pages the kernel dump does not hold */
     uint64_t file_size;
-    const char *region_source;        /* "VAD tree" or "page tables" */
+    const char *region_source;        /* "VAD tree", "VAD tree (cut short)" or "page tables" */
     int memory_truncated;             /* a cap stopped the walk of the page tables (hostile
                                          tables): the memory lists hold what came before */
 } nts_procdump_stats;
@@ -62,7 +63,12 @@ typedef struct nts_procdump_stats {
 /*
  * Write the minidump of eprocess to path. stats (optional) gets what was
  * written. On failure nothing is left at path (the temporary file is
- * removed) and nts_last_error() says why.
+ * removed) and nts_last_error() says why: NTS_E_UNSUPPORTED for a process
+ * without a user mode (no PEB: System, Registry), NTS_E_INVALID_ARG when
+ * path is the dump itself, NTS_E_IO when path exists without
+ * NTS_PROCDUMP_OVERWRITE or cannot be written, NTS_E_NOMEM when the memory
+ * budget is spent, the read's status when the EPROCESS or its page
+ * directory cannot be read.
  */
 nts_status nts_procdump_write(nts_kernel *k, uint64_t eprocess, const char *path,
                               const nts_procdump_opts *opts, nts_procdump_stats *stats);
