@@ -100,6 +100,11 @@ printf '%s\n' "$text" | grep -q "Usage: .dump" || fail "no file name: $text"
 text=$("$nts" -q -c "$ctx; .dump /ma $dump" "$dump" 2>&1) || true
 printf '%s\n' "$text" | grep -q "exists\|dump being read" || fail "the dump itself: $text"
 [ ! -e "$dir/k.dmp" ] || fail "/f wrote a file"
+# the System process (no user mode): the reason and the way out
+sys=$(python3 -c "import json,sys; t=json.load(open(sys.argv[1])); print([p for p in t['processes'] if p['pid']==4][0]['eprocess'])" "$truth")
+text=$("$nts" -q -c ".process /r /p $sys; .dump /ma $dir/sys.dmp" "$dump" 2>&1) || true
+printf '%s\n' "$text" | grep -q "no user mode (no PEB).*\.process /r /p" || fail "System: $text"
+[ ! -e "$dir/sys.dmp" ] || fail "System: a file was written"
 
 # the written dump in a minidump session (once the user-mode commands read it)
 if ! "$nts" -q -c "~" "$out" >"$dir/tilde.txt" 2>&1 || grep -q "Unknown command\|not supported" "$dir/tilde.txt"; then

@@ -145,6 +145,9 @@ static int cmd_dump(nts_session *s, const char *name, const char *args)
     o.comment = a.have_comment ? a.comment : NULL;
     nts_procdump_stats st;
     nts_status rc = nts_procdump_write(k, ep, a.path, &o, &st);
+    if (rc == NTS_E_UNSUPPORTED)
+        return cmd_error(s, "Dump creation failed: %s; set a user-mode process first: .process /r /p "
+                         "<EPROCESS> (!process 0 0 lists them)", nts_last_error());
     if (rc != NTS_OK)
         return cmd_error(s, "Dump creation failed: %s", nts_last_error());
     if (s->json)
