@@ -414,12 +414,13 @@ const char *session_symbolize_exr(nts_session *s, uint64_t va, char *buf, size_t
         buf[0] = 0;
     if (!syms || nts_symbols_by_va(syms, va, &h) != NTS_OK)
         return NULL;
+    int w = s->umode && s->umode->is_x86 ? 8 : 16; /* an x86 process dump: 8 digits, as WinDbg */
     if (h.name && !h.disp)
         snprintf(buf, n, "%s!%s", h.module_name, h.name);
     else if (h.name)
-        snprintf(buf, n, "%s!%s+0x%016llx", h.module_name, h.name, (unsigned long long)h.disp);
+        snprintf(buf, n, "%s!%s+0x%0*llx", h.module_name, h.name, w, (unsigned long long)h.disp);
     else
-        snprintf(buf, n, "%s+0x%016llx", h.module_name, (unsigned long long)h.disp);
+        snprintf(buf, n, "%s+0x%0*llx", h.module_name, w, (unsigned long long)h.disp);
     return buf;
 }
 
