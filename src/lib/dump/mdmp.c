@@ -333,8 +333,9 @@ static void fill_dump_info(nts_dump *d, struct nts__mdmp *m)
     di->system_time = FILETIME_1970 + (uint64_t)mi->time_date_stamp * 10000000ull;
     if (mi->have_exception) {
         di->exception = mi->exception;
-        if (di->machine_image_type == NTS_MACHINE_AMD64)
-            nts_mdmp_exception_context_x64(d, &di->context);
+        if (di->machine_image_type == NTS_MACHINE_AMD64 &&
+            nts_mdmp_exception_context_x64(d, &di->context) != NTS_OK)
+            nts__clear_error(); /* a missing context is not an open failure */
     }
     for (size_t i = 0; i < m->ncomments; i++) {
         if (m->comments[i].text) {
