@@ -121,6 +121,7 @@ for f in ["calc_win7_x64", "tiny-exe-fastfail_win10_x64", "tiny-exe-with-cet-xsa
     txt = open(f"{d}/{f}.txt").read()
     more = open(f"{d}/{f}.more.txt").read()
     lines = txt.splitlines()
+    docs = [json.loads(l) for l in open(f"{d}/{f}.json")]
     si = streams(y, "SystemInfo")[0]
     x86 = si["Processor Arch"] == "X86"
     threads = streams(y, "ThreadList")[0]["Threads"]
@@ -147,6 +148,7 @@ for f in ["calc_win7_x64", "tiny-exe-fastfail_win10_x64", "tiny-exe-with-cet-xsa
             fail(f, f"~ misses [{want}]")
     # r: the current thread's context (x64 Rip 0xF8, Rsp 0x98; x86 Eip 0xB8, Esp 0xC4, Ebp 0xB4)
     ctx = bytes.fromhex(threads[cur]["Context"])
+    ebp = 0
     if x86:
         eip, esp, ebp = (struct.unpack_from("<I", ctx, o)[0] for o in (0xB8, 0xC4, 0xB4))
         want = f"eip={eip:08x} esp={esp:08x} ebp={ebp:08x} "
@@ -176,6 +178,30 @@ for f in ["calc_win7_x64", "tiny-exe-fastfail_win10_x64", "tiny-exe-with-cet-xsa
         want = f"eip={eip:08x}" if x86 else f"rip={eip:016x}"
         if not any(l.startswith(want) for l in lines):
             fail(f, f".ecxr misses [{want}]")
+    # x86 k: frame 0's ChildEBP is ebp and its RetAddr the dword at [ebp+4] (the thread's captured stack)
+    if x86:
+        b4 = mem_lookup(y, ebp + 4, 4)
+        if b4 is None:
+            for t in threads:
+                st = t.get("Stack", {})
+                start = hexv(st.get("Start of Memory Range", 0))
+                c = bytes.fromhex(st.get("Content", ""))
+                if start <= ebp + 4 and ebp + 8 <= start + len(c):
+                    b4 = c[ebp + 4 - start:ebp + 8 - start]
+        if b4 is not None:
+            ret = struct.unpack("<I", b4)[0]
+            if not any(l.startswith(f"00 {ebp:08x} {ret:08x} ") for l in lines):
+                fail(f, f"k frame 0 is not ebp {ebp:08x} returning to {ret:08x}")
+    # !analyze --json: the faulting module is the ModuleList's module holding the address
+    if exc:
+        an = next(doc for doc in docs if doc["command"] == "!analyze -v")
+        holder = [m for m in streams(y, "ModuleList")[0]["Modules"]
+                  if hexv(m["Base of Image"]) <= addr < hexv(m["Base of Image"]) + hexv(m.get("Size of Image", 0))]
+        want = re.split(r"[\\/]", holder[0]["Module Name"])[-1] if holder else None
+        if an.get("image_name") != want:
+            fail(f, f"!analyze image_name {an.get('image_name')!r}, the ModuleList says {want!r}")
+        if int(an["exception"]["code"], 16) != code:
+            fail(f, "!analyze --json exception code")
     # lm: every module, base and end; lmv: time stamps
     for m in streams(y, "ModuleList")[0]["Modules"]:
         base, size, ts = hexv(m["Base of Image"]), hexv(m.get("Size of Image", 0)), int(m.get("Time Date Stamp", 0))
@@ -191,7 +217,6 @@ for f in ["calc_win7_x64", "tiny-exe-fastfail_win10_x64", "tiny-exe-with-cet-xsa
     if "!process needs a kernel dump: this is a user-mode (process) dump" not in lines:
         fail(f, "!process on a process dump does not say it needs a kernel dump")
     # every JSON document parses; ~'s threads equal the ThreadList
-    docs = [json.loads(l) for l in open(f"{d}/{f}.json")]
     if len(docs) != len([c for c in open(f"{d}/{f}.json")]):
         fail(f, "JSON lines")
     tl = next(doc for doc in docs if doc["command"] == "~")
