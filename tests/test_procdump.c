@@ -111,6 +111,23 @@ static void check_vads(nts_dump *md, uint64_t ep, const nts_procdump_stats *st)
         return;
     }
     CHECK_STR(st->region_source, "VAD tree");
+    /* the list tiles the user space: allocations and free gaps, in order */
+    const nts_mdmp_info *mi = NULL;
+    uint64_t next = 0, frees = 0;
+    CHECK(nts_mdmp_get_info(md, &mi) == NTS_OK);
+    for (size_t i = 0; mi && i < mi->memory_info_count; i++) {
+        nts_mdmp_meminfo m;
+        CHECK(nts_mdmp_meminfo_get(md, i, &m) == NTS_OK);
+        CHECK_EQ_U64(m.base, next);
+        next = m.base + m.region_size;
+        if (m.state == 0x10000) {
+            frees++;
+            CHECK_EQ_U64(m.type, 0);
+            CHECK_EQ_U64(m.allocation_base, 0);
+        }
+    }
+    CHECK_EQ_U64(next, 0x7fffffff0000ull);
+    CHECK(frees > 0);
     int64_t n = tnum(&T, 0, "vads.processes[%lld].vads.#", (long long)vp);
     CHECK(n > 0);
     for (int64_t i = 0; i < n; i++) {

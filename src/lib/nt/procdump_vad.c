@@ -10,7 +10,8 @@
  * otherwise its pages with a PTE (the page-table walk's regions) are
  * MEM_COMMIT and the rest MEM_RESERVE. Pages with a PTE that no VAD holds
  * (a damaged tree) keep their page-table regions. VADs that overlap the
- * previous one or lie outside the user half are skipped.
+ * previous one or lie outside the user half are skipped. The gaps between
+ * allocations, up to the top of the user space, are listed as MEM_FREE.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -118,6 +119,31 @@ static int outside(out *o, const nts_vad_list *vl, const pd_region *pt, size_t n
     return 0;
 }
 
+/* The free gaps between the allocations, from 0 to the top of the user
+ * space, as VirtualQuery reports them (MEM_FREE, PAGE_NOACCESS, no type). */
+#define USER_TOP 0x7ffffffeffffull /* the highest user address of x64 Windows (inclusive) */
+
+static int add_free(out *o)
+{
+    size_t n = o->n;
+    uint64_t at = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (o->r[i].base > at) {
+            pd_region g = {at, 0, o->r[i].base - at, 0, PD_MEM_FREE, 0x01, 0};
+            if (push(o, &g))
+                return -1;
+        }
+        if (o->r[i].base + o->r[i].size > at)
+            at = o->r[i].base + o->r[i].size;
+    }
+    if (at < USER_TOP) {
+        pd_region g = {at, 0, USER_TOP + 1 - at, 0, PD_MEM_FREE, 0x01, 0};
+        if (push(o, &g))
+            return -1;
+    }
+    return 0;
+}
+
 nts_status pd_memory_from_vads(nts_kernel *k, uint64_t eprocess, pd_memory *m)
 {
     nts_vad_list *vl = NULL;
@@ -142,6 +168,10 @@ nts_status pd_memory_from_vads(nts_kernel *k, uint64_t eprocess, pd_memory *m)
         bad = one_vad(&o, &vl->items[i], m->regions, m->nregions, &j);
     if (!bad)
         bad = outside(&o, vl, m->regions, m->nregions);
+    if (!bad) {
+        qsort(o.r, o.n, sizeof *o.r, cmp_region);
+        bad = add_free(&o);
+    }
     nts_vad_list_free(vl);
     if (bad) {
         free(o.r);
