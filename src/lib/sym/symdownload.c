@@ -1,8 +1,10 @@
 /*
  * sym/symdownload.c - fetching a file from a symbol server into a cache.
  *
- * Layer: symbols. GET URL/name/KEY/name with libcurl (NTS_HAVE_LIBCURL;
- * without it every download fails with NTS_E_UNSUPPORTED). Redirects are
+ * Layer: symbols. GET URL/name/KEY/name with libcurl (NTS_HAVE_LIBCURL),
+ * loaded on the first download (curl_dyn.h); without it, at build time or
+ * at run time, every download fails with NTS_E_UNSUPPORTED and the server
+ * is not contacted. Redirects are
  * followed (msdl sends clients on to a CDN), to http and https only; HTTPS
  * certificates are checked. A connection that takes longer than the
  * timeout, or a transfer that sends nothing for that long, fails; so does
@@ -22,10 +24,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#ifdef NTS_HAVE_LIBCURL
-#include <curl/curl.h>
-#endif
-
+#include "sym/curl_dyn.h"
 #include "sym/sympath_internal.h"
 
 #define PATH_CAP 4096
@@ -113,41 +112,55 @@ static int on_progress(void *ud, curl_off_t total, curl_off_t now, curl_off_t ut
     return 0;
 }
 
+/* Only http and https, for the URL and every redirect. The _STR options
+ * (libcurl 7.85) when the library loaded has them, the bit masks before;
+ * 0 when neither is accepted (the download is then refused). */
+static int only_http(const nts__curl_api *api, CURL *c)
+{
+#if LIBCURL_VERSION_NUM >= 0x075500
+    if (api->version_num >= 0x075500)
+        return api->easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https") == CURLE_OK &&
+               api->easy_setopt(c, CURLOPT_REDIR_PROTOCOLS_STR, "http,https") == CURLE_OK;
+#endif
+    return api->easy_setopt(c, CURLOPT_PROTOCOLS, (long)(CURLPROTO_HTTP | CURLPROTO_HTTPS)) ==
+               CURLE_OK &&
+           api->easy_setopt(c, CURLOPT_REDIR_PROTOCOLS, (long)(CURLPROTO_HTTP | CURLPROTO_HTTPS)) ==
+               CURLE_OK;
+}
+
 /* Runs the transfer into fd; NTS_OK when the whole file arrived. */
-static nts_status transfer(const nts__symquery *q, const char *url, dl_state *d)
+static nts_status transfer(const nts__curl_api *api, const nts__symquery *q, const char *url,
+                           dl_state *d)
 {
     char errbuf[CURL_ERROR_SIZE] = "";
     long code = 0;
     CURLcode rc;
-    CURL *c = curl_easy_init();
+    CURL *c = api->easy_init();
     if (!c)
         return nts__fail(NTS_E_NOMEM, "cannot start a download (curl_easy_init)");
-    curl_easy_setopt(c, CURLOPT_URL, url);
-    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_write);
-    curl_easy_setopt(c, CURLOPT_WRITEDATA, d);
-    curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, on_progress);
-    curl_easy_setopt(c, CURLOPT_XFERINFODATA, d);
-    curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
-    curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 1L);
-    curl_easy_setopt(c, CURLOPT_MAXREDIRS, 10L);
-#if LIBCURL_VERSION_NUM >= 0x075500
-    curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
-    curl_easy_setopt(c, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
-#else
-    curl_easy_setopt(c, CURLOPT_PROTOCOLS, (long)(CURLPROTO_HTTP | CURLPROTO_HTTPS));
-    curl_easy_setopt(c, CURLOPT_REDIR_PROTOCOLS, (long)(CURLPROTO_HTTP | CURLPROTO_HTTPS));
-#endif
-    curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, (long)q->timeout);
-    curl_easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, 1L);
-    curl_easy_setopt(c, CURLOPT_LOW_SPEED_TIME, (long)q->timeout);
-    curl_easy_setopt(c, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)q->max_bytes);
-    curl_easy_setopt(c, CURLOPT_FAILONERROR, 1L);
-    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(c, CURLOPT_USERAGENT, "Microsoft-Symbol-Server/10.0.0.0 (ntscope)");
-    curl_easy_setopt(c, CURLOPT_ERRORBUFFER, errbuf);
-    rc = curl_easy_perform(c);
-    curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &code);
-    curl_easy_cleanup(c);
+    if (!only_http(api, c)) {
+        api->easy_cleanup(c);
+        return nts__fail(NTS_E_UNSUPPORTED, "libcurl refuses to limit downloads to http and https");
+    }
+    api->easy_setopt(c, CURLOPT_URL, url);
+    api->easy_setopt(c, CURLOPT_WRITEFUNCTION, on_write);
+    api->easy_setopt(c, CURLOPT_WRITEDATA, d);
+    api->easy_setopt(c, CURLOPT_XFERINFOFUNCTION, on_progress);
+    api->easy_setopt(c, CURLOPT_XFERINFODATA, d);
+    api->easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
+    api->easy_setopt(c, CURLOPT_FOLLOWLOCATION, 1L);
+    api->easy_setopt(c, CURLOPT_MAXREDIRS, 10L);
+    api->easy_setopt(c, CURLOPT_CONNECTTIMEOUT, (long)q->timeout);
+    api->easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, 1L);
+    api->easy_setopt(c, CURLOPT_LOW_SPEED_TIME, (long)q->timeout);
+    api->easy_setopt(c, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)q->max_bytes);
+    api->easy_setopt(c, CURLOPT_FAILONERROR, 1L);
+    api->easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+    api->easy_setopt(c, CURLOPT_USERAGENT, "Microsoft-Symbol-Server/10.0.0.0 (ntscope)");
+    api->easy_setopt(c, CURLOPT_ERRORBUFFER, errbuf);
+    rc = api->easy_perform(c);
+    api->easy_getinfo(c, CURLINFO_RESPONSE_CODE, &code);
+    api->easy_cleanup(c);
 
     if (rc == CURLE_OK && d->got > 0)
         return NTS_OK;
@@ -166,20 +179,26 @@ static nts_status transfer(const nts__symquery *q, const char *url, dl_state *d)
         return nts__fail(NTS_E_IO, "cannot write the download: %s", strerror(d->write_errno));
     if (rc == CURLE_OPERATION_TIMEDOUT)
         return nts__fail(NTS_E_IO, "timed out after %u s (%s)", q->timeout,
-                         errbuf[0] ? errbuf : curl_easy_strerror(rc));
-    return nts__fail(NTS_E_IO, "%s", errbuf[0] ? errbuf : curl_easy_strerror(rc));
+                         errbuf[0] ? errbuf : api->easy_strerror(rc));
+    return nts__fail(NTS_E_IO, "%s", errbuf[0] ? errbuf : api->easy_strerror(rc));
 }
 
 nts_status nts__symdownload(const nts__symquery *q, const char *base, const char *cache,
                             char *out, size_t out_len)
 {
     char url[URL_CAP], dirpath[PATH_CAP], tmp[64], tmppath[PATH_CAP + 64], path[PATH_CAP];
+    const nts__curl_api *api;
     dl_state d;
     nts_status st;
     int dirfd, fd = -1;
 
     if (!build_url(url, sizeof url, base, q->name, q->key))
         return nts__fail(NTS_E_INVALID_ARG, "%s: not a usable server URL", base);
+    api = nts__curl_api_get();
+    if (!api) {
+        nts__symlog(q, "SYMSRV:  %s - %s: not contacted", base, nts_last_error());
+        return NTS_E_UNSUPPORTED;
+    }
     dirfd = nts__symstore_keydir(cache, q->name, q->key, 1, 1, dirpath, sizeof dirpath);
     if (dirfd < 0) {
         nts__symlog(q, "SYMSRV:  %s", nts_last_error());
@@ -209,7 +228,7 @@ nts_status nts__symdownload(const nts__symquery *q, const char *base, const char
     d.q = q;
     d.fd = fd;
     d.last_now = d.last_total = -1;
-    st = transfer(q, url, &d);
+    st = transfer(api, q, url, &d);
     if (fsync(fd) != 0 && st == NTS_OK)
         st = nts__fail(NTS_E_IO, "cannot write %s: %s", tmppath, strerror(errno));
     if (close(fd) != 0 && st == NTS_OK)
