@@ -48,6 +48,9 @@ static void load(void)
 
     if (!h) {
         const char *err = dlerror();
+        size_t n = strlen(file);
+        if (err && strncmp(err, file, n) == 0 && err[n] == ':' && err[n + 1] == ' ')
+            err += n + 2; /* glibc repeats the name */
         snprintf(why, sizeof why, "cannot load %s (%s)", file, err ? err : "not found");
         if (soname_set)
             return;
