@@ -85,9 +85,10 @@ const char *umode_win32_error_name(uint32_t code);
 
 /* ---- the user-mode branches of existing commands ------------------------------------- */
 
-/* k family on thread `thread` (its own registers) or, with use_regs, from s->regs. */
+/* The k family on the current context (s->regs: the current thread's, or .ecxr's). */
 int umode_cmd_k(nts_session *s, const char *name, const char *args);
-/* One thread's stack (for ~*k, ~N k): style bits as cmd_stack.c's STK_*. */
+/* A stack from ctx (thread: its index, for the record): style bits are procthread.h's STK_*;
+ * count 0: the default frame count. Text or JSON ("frames", "stop"). */
 int umode_stack_thread(nts_session *s, size_t thread, const nts_context_x64 *ctx, unsigned style, uint64_t count);
 int umode_cmd_r(nts_session *s, const char *args);       /* r with no argument, x86 */
 int umode_cmd_peb(nts_session *s, const char *args);

@@ -95,7 +95,7 @@ int umode_cmd_analyze(nts_session *s, int verbose)
             umode_regs_show(s, &ctx);
             jw_end_obj(s);
             jw_key(s, "stack"), jw_begin_obj(s);
-            umode_stack_thread(s, u->exc_index >= 0 ? (size_t)u->exc_index : 0, &ctx, 0x2 /* STK_ARGS */, 0);
+            umode_stack_thread(s, u->exc_index >= 0 ? (size_t)u->exc_index : 0, &ctx, STK_ARGS, 0);
             jw_end_obj(s);
         } else if (verbose) {
             jw_kstr(s, "context_error", why);
@@ -139,7 +139,7 @@ int umode_cmd_analyze(nts_session *s, int verbose)
     out(s, "FAULTING_THREAD:  %x\n\n", mi->exception_thread_id);
     if (have_ctx) {
         out(s, "STACK_TEXT:  \n");
-        umode_stack_thread(s, u->exc_index >= 0 ? (size_t)u->exc_index : 0, &ctx, 0x2 | 0x8 /* args, no header */, 0);
+        umode_stack_thread(s, u->exc_index >= 0 ? (size_t)u->exc_index : 0, &ctx, STK_ARGS | STK_NO_HEADER, 0);
         out(s, "\n\n");
     }
     out(s, "FAULTING_IP: \n%s\n%s\n\n", fault_sym ? fault_sym : "(no module)", umode_ptr(s, p2, e->address));

@@ -74,8 +74,6 @@ static size_t x86_walk(nts_session *s, uint32_t eip, uint32_t ebp, x86_frame *f,
         eip = v[1];
         ebp = v[0];
     }
-    if (k == max && !why[0])
-        why[0] = 0;
     return k;
 }
 
