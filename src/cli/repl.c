@@ -1,10 +1,10 @@
 /*
  * cli/repl.c - the interactive loop: WinDbg's prompt, line editing and history.
  *
- * Layer: front end. With libedit (NTS_HAVE_LIBEDIT) lines are edited and
- * kept in ~/.ntscope_history; without it, or when stdin is not a terminal,
- * lines are read plainly. Each line is echoed to the log as WinDbg logs it
- * ("0: kd> command").
+ * Layer: front end. At a terminal, with libedit (NTS_HAVE_LIBEDIT, loaded
+ * then: edit_dyn.h), lines are edited and kept in ~/.ntscope_history;
+ * without it, or when stdin is not a terminal, lines are read plainly.
+ * Each line is echoed to the log as WinDbg logs it ("0: kd> command").
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,11 +12,8 @@
 #include <unistd.h>
 
 #include "commands.h"
+#include "edit_dyn.h"
 #include "repl.h"
-
-#ifdef NTS_HAVE_LIBEDIT
-#include <editline/readline.h>
-#endif
 
 static char *read_plain(const char *prompt, int show_prompt)
 {
@@ -34,29 +31,22 @@ static char *read_plain(const char *prompt, int show_prompt)
 int repl_run(nts_session *s)
 {
     int tty = isatty(0);
-#ifdef NTS_HAVE_LIBEDIT
+    /* libedit is loaded only for a terminal (edit_dyn.h). */
+    const edit_api *ed = tty ? edit_api_get() : NULL;
     char hist[4096] = "";
     const char *home = getenv("HOME");
-    if (tty && home) {
+    if (ed && home) {
         snprintf(hist, sizeof hist, "%s/.ntscope_history", home);
-        using_history();
-        read_history(hist);
+        ed->using_history();
+        ed->read_history(hist);
     }
-#endif
     int rc = 0;
     while (!s->quit) {
-        char *line;
-#ifdef NTS_HAVE_LIBEDIT
-        line = tty ? readline(s->prompt) : read_plain(s->prompt, 0);
-#else
-        line = read_plain(s->prompt, tty);
-#endif
+        char *line = ed ? ed->readline(s->prompt) : read_plain(s->prompt, tty);
         if (!line)
             break;
-#ifdef NTS_HAVE_LIBEDIT
-        if (tty && *line)
-            add_history(line);
-#endif
+        if (ed && *line)
+            ed->add_history(line);
         if (!tty && !s->json)
             out(s, "%s%s\n", s->prompt, line);
         else
@@ -65,9 +55,7 @@ int repl_run(nts_session *s)
         free(line);
         fflush(stdout);
     }
-#ifdef NTS_HAVE_LIBEDIT
-    if (hist[0])
-        write_history(hist);
-#endif
+    if (ed && hist[0])
+        ed->write_history(hist);
     return rc;
 }

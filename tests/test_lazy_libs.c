@@ -1,28 +1,46 @@
 /*
- * tests/test_curl_dyn.c - libcurl is loaded on the first download, not at
- * start-up, and a missing libcurl makes downloads fail cleanly.
+ * tests/test_lazy_libs.c - the optional libraries a one-shot run does not
+ * need (libcurl, libedit) are loaded on first use, not at start-up.
  *
- * Layer: tests (symbols). Checks that no libcurl is mapped into a program
- * linked to libntscope until a download is asked for (/proc/self/maps);
- * that, in a child whose library name points nowhere, a srv* lookup
- * contacts no server, creates nothing in the cache, logs why and names the
- * file it could not load; and that the real library loads and has every
- * function. The downloads themselves are test_symstore_http's.
+ * Layer: tests (symbols, front end). Checks that neither is mapped into a
+ * program linked to the CLI and the library until asked for
+ * (/proc/self/maps). libcurl: in a child whose library name points
+ * nowhere, a srv* lookup contacts no server, creates nothing in the cache,
+ * logs why and names the file it could not load; then the real library
+ * loads and has every function (the downloads themselves are
+ * test_symstore_http's). libedit: every readline function is there, and
+ * history round-trips through a file in libedit's own format (the
+ * terminal itself is not driven here).
  */
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "check.h"
+#include "edit_dyn.h"
 #include "ntscope/sympath.h"
 
-#ifndef NTS_HAVE_LIBCURL
-int main(void)
-{
-    SKIP("built without libcurl: nothing is loaded lazily");
-}
-#else
-
+#ifdef NTS_HAVE_LIBCURL
 #include "sym/curl_dyn.h"
+#endif
+
+/* Is a file whose name starts with NAME mapped into this process? */
+static int mapped(const char *name)
+{
+    char line[4096];
+    int found = 0;
+    FILE *f = fopen("/proc/self/maps", "r");
+    if (!f)
+        return -1;
+    while (fgets(line, sizeof line, f)) {
+        const char *slash = strrchr(line, '/');
+        if (slash && strncmp(slash + 1, name, strlen(name)) == 0)
+            found = 1;
+    }
+    fclose(f);
+    return found;
+}
+
+#ifdef NTS_HAVE_LIBCURL
 
 #define NO_SUCH "libntscope-test-no-such-curl.so.4"
 
@@ -35,21 +53,6 @@ static void on_log(void *ctx, const char *line)
         strcat(logbuf, line);
         strcat(logbuf, "\n");
     }
-}
-
-/* Is a file whose name holds "libcurl" mapped into this process? */
-static int curl_mapped(void)
-{
-    char line[4096];
-    int found = 0;
-    FILE *f = fopen("/proc/self/maps", "r");
-    if (!f)
-        return -1;
-    while (fgets(line, sizeof line, f))
-        if (strstr(line, "/libcurl"))
-            found = 1;
-    fclose(f);
-    return found;
 }
 
 /* In a child: the library cannot be loaded; the server is not contacted. */
@@ -87,10 +90,10 @@ static int missing_library(const char *cache)
     CHECK(nts__curl_api_get() == NULL);
     CHECK(strstr(nts_last_error(), NO_SUCH) != NULL);
     nts_sympath_free(sp);
-    return check_done("test_curl_dyn (child)");
+    return check_done("test_lazy_libs (libcurl, child)");
 }
 
-int main(void)
+static void curl_checks(void)
 {
     char cache[2100];
     const nts__curl_api *api;
@@ -99,8 +102,6 @@ int main(void)
 
     snprintf(cache, sizeof cache, "%.2000s/curl_dyn_cache", scratch_dir());
     mkdir(cache, 0755);
-    CHECK(curl_mapped() == 0);
-
     fflush(NULL);
     pid = fork();
     if (pid == 0)
@@ -109,18 +110,65 @@ int main(void)
     CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
 
     /* Still not loaded here; the real library loads on demand, once. */
-    CHECK(curl_mapped() == 0);
+    CHECK(mapped("libcurl") == 0);
     api = nts__curl_api_get();
     if (!api)
         fprintf(stderr, "cannot load libcurl: %s\n", nts_last_error());
     CHECK(api != NULL);
-    CHECK(curl_mapped() == 1);
+    CHECK(mapped("libcurl") == 1);
     if (api) {
         CHECK(api->version_num >= 0x072000); /* CURLOPT_XFERINFOFUNCTION: 7.32 */
         CHECK(nts__curl_api_get() == api);
         CHECK_STR(api->easy_strerror(CURLE_OK), "No error");
     }
-    return check_done("test_curl_dyn");
 }
 
+#endif /* NTS_HAVE_LIBCURL */
+
+#ifdef NTS_HAVE_LIBEDIT
+static void edit_checks(void)
+{
+    char hist[2100], buf[256] = "";
+    const edit_api *ed = edit_api_get();
+    FILE *f;
+
+    CHECK(ed != NULL);
+    CHECK(mapped("libedit") == 1);
+    if (!ed)
+        return;
+    CHECK(edit_api_get() == ed);
+    snprintf(hist, sizeof hist, "%.2000s/edit_dyn_history", scratch_dir());
+    unlink(hist);
+    ed->using_history();
+    CHECK(ed->add_history("lm") == 0);
+    CHECK(ed->write_history(hist) == 0);
+    f = fopen(hist, "r");
+    CHECK(f != NULL);
+    if (f) {
+        CHECK(fgets(buf, sizeof buf, f) != NULL);
+        CHECK_STR(buf, "_HiStOrY_V2_\n"); /* libedit's history file header */
+        CHECK(fgets(buf, sizeof buf, f) != NULL);
+        CHECK_STR(buf, "lm\n");
+        fclose(f);
+    }
+    CHECK(ed->read_history(hist) == 0);
+}
 #endif
+
+int main(void)
+{
+    CHECK(mapped("libcurl") == 0);
+    CHECK(mapped("libedit") == 0);
+#ifdef NTS_HAVE_LIBCURL
+    curl_checks();
+#endif
+#ifdef NTS_HAVE_LIBEDIT
+    edit_checks();
+#else
+    CHECK(edit_api_get() == NULL);
+#endif
+#if !defined(NTS_HAVE_LIBCURL) && !defined(NTS_HAVE_LIBEDIT)
+    SKIP("built without libcurl and libedit: nothing is loaded lazily");
+#endif
+    return check_done("test_lazy_libs");
+}
