@@ -27,8 +27,8 @@
  *
  * Windows paths (C:\sym, \\server\share) are kept in the text, so
  * nts_sympath_string shows what was set, but are skipped at lookup: they
- * cannot exist here. Downloads need libcurl (NTS_HAVE_LIBCURL) and never
- * happen with options.offline. The library does not read _NT_SYMBOL_PATH:
+ * cannot exist here. Downloads need libcurl (NTS_HAVE_LIBCURL; loaded at
+ * the first download, libcurl.so.4) and never happen with options.offline. The library does not read _NT_SYMBOL_PATH:
  * the CLI does and passes the text to nts_sympath_new.
  */
 #ifndef NTSCOPE_SYMPATH_H
