@@ -65,7 +65,7 @@ static nts_status find_version(nts_pe *pe, uint32_t *data_rva, uint32_t *data_si
     rsrc r = {pe, 0, 0};
     if (nts_pe_directory(pe, PE_DIR_RESOURCE, &r.rva, &r.size) != NTS_OK || r.rva == 0 || r.size == 0)
         return nts__fail(NTS_E_NOT_FOUND, "the image has no resource directory");
-    uint32_t path[3] = {0}, named, ids, id = 0, to = 0, k;
+    uint32_t path[3] = {0}, named = 0, ids = 0, id = 0, to = 0, k;
     nts_status st = dir_count(&r, 0, &named, &ids);
     if (st != NTS_OK)
         return st;
