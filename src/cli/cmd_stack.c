@@ -275,8 +275,6 @@ void stack_json(nts_session *s, const stack_result *r)
 
 int cmd_k(nts_session *s, const char *name, const char *args)
 {
-    if (umode_is(s)) /* a process dump: its current thread (cmd_umode_stack.c) */
-        return umode_cmd_k(s, name, args);
     unsigned style = STK_NUMBERS;
     int explicit_frame = 0;
     for (const char *p = name + 1; *p; p++) {
@@ -289,7 +287,8 @@ int cmd_k(nts_session *s, const char *name, const char *args)
         }
     }
     if (!s->have_regs)
-        return cmd_error(s, "No register context: %s", s->info ? "only x64 contexts are decoded" : "no dump is open");
+        return cmd_error(s, "No register context: %s", umode_is(s) ? "the thread's context is not in the dump"
+                                                        : s->info ? "only x64 contexts are decoded" : "no dump is open");
     const char *p = skip_ws(args);
     if (*p == '=') {
         explicit_frame = 1;
@@ -317,6 +316,8 @@ int cmd_k(nts_session *s, const char *name, const char *args)
         if (count == 0)
             return cmd_error(s, "The frame count must not be 0");
     }
+    if (umode_is(s)) /* a process dump: its current thread, x64 or x86 (cmd_umode_stack.c) */
+        return umode_k(s, style, &ctx, count);
     uint64_t eprocess = 0; /* user-mode frames: the implicit process's, if the thread is its */
     if (s->kernel) {
         uint64_t owner = ntctx_thread_process(s, ntctx_thread(s));

@@ -22,6 +22,7 @@
 
 #include "cmd_umode.h"
 #include "commands.h"
+#include "procthread.h"
 
 int umode_cmd_ecxr(nts_session *s, const char *name, const char *args);
 int umode_cmd_exepath(nts_session *s, const char *name, const char *args);
@@ -37,7 +38,7 @@ static nts_umode *need_umode(nts_session *s, const char *cmd)
     return u;
 }
 
-static void thread_json(nts_session *s, size_t i, const nts_mdmp_thread *t)
+static void umode_thread_json(nts_session *s, size_t i, const nts_mdmp_thread *t)
 {
     nts_umode *u = s->umode;
     jw_ku64(s, "index", i);
@@ -80,7 +81,7 @@ static int show_thread(nts_session *s, size_t i)
     }
     if (s->json) {
         jw_begin_obj(s);
-        thread_json(s, i, &t);
+        umode_thread_json(s, i, &t);
         jw_end_obj(s);
     } else {
         thread_line(s, i, &t);
@@ -115,9 +116,12 @@ static int run_on_thread(nts_session *s, size_t i, const char *cmd, int many)
             jw_begin_obj(s);
         nts_mdmp_thread t;
         if (nts_mdmp_thread_get(s->dump, i, &t) == NTS_OK)
-            thread_json(s, i, &t);
+            umode_thread_json(s, i, &t);
+        char nm[16];
+        size_t n = strcspn(cmd, " \t");
+        snprintf(nm, sizeof nm, "%.*s", (int)(n < sizeof nm ? n : sizeof nm - 1), cmd);
         if (cmd[0] == 'k' || cmd[0] == 'K')
-            rc = umode_cmd_k(s, cmd, "");
+            rc = cmd_k(s, nm, skip_ws(cmd + n));
         else if (cmd[0] == 'r' && (!cmd[1] || isspace((unsigned char)cmd[1])))
             rc = umode_cmd_r(s, "");
         else

@@ -85,8 +85,9 @@ const char *umode_win32_error_name(uint32_t code);
 
 /* ---- the user-mode branches of existing commands ------------------------------------- */
 
-/* The k family on the current context (s->regs: the current thread's, or .ecxr's). */
-int umode_cmd_k(nts_session *s, const char *name, const char *args);
+/* The k family on a process dump, once cmd_k has parsed it: ctx is the current context
+ * (the current thread's, .ecxr's, or k = BP SP IP's), count 0 the default. */
+int umode_k(nts_session *s, unsigned style, const nts_context_x64 *ctx, uint64_t count);
 /* A stack from ctx (thread: its index, for the record): style bits are procthread.h's STK_*;
  * count 0: the default frame count. Text or JSON ("frames", "stop"). */
 int umode_stack_thread(nts_session *s, size_t thread, const nts_context_x64 *ctx, unsigned style, uint64_t count);

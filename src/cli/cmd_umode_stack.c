@@ -77,21 +77,6 @@ static size_t x86_walk(nts_session *s, uint32_t eip, uint32_t ebp, x86_frame *f,
     return k;
 }
 
-static unsigned parse_style(const char *name, int *ok)
-{
-    unsigned style = STK_NUMBERS;
-    *ok = 1;
-    for (const char *p = name + 1; *p; p++) {
-        switch (*p) {
-        case 'b': case 'v': style |= STK_ARGS; break;
-        case 'c': style |= STK_CALL_ONLY; break;
-        case 'n': case 'L': case 'p': case 'P': break;
-        default: *ok = 0;
-        }
-    }
-    return style;
-}
-
 static int x86_stack(nts_session *s, const nts_context_x64 *ctx, unsigned style, uint64_t count)
 {
     size_t max = count ? (size_t)count : X86_DEFAULT_FRAMES;
@@ -179,41 +164,13 @@ int umode_stack_thread(nts_session *s, size_t thread, const nts_context_x64 *ctx
     return 0;
 }
 
-int umode_cmd_k(nts_session *s, const char *name, const char *args)
+int umode_k(nts_session *s, unsigned style, const nts_context_x64 *ctx, uint64_t count)
 {
-    int ok;
-    unsigned style = parse_style(name, &ok);
-    if (!ok)
-        return cmd_error(s, "Unknown option in '%s'", name);
-    if (!s->have_regs)
-        return cmd_error(s, "No register context for thread %zu", s->umode->cur);
-    const char *p = skip_ws(args);
-    nts_context_x64 ctx = s->regs;
-    if (*p == '=') {
-        uint64_t v[3];
-        p = skip_ws(p + 1);
-        for (int i = 0; i < 3; i++) {
-            const char *end;
-            if (!*p)
-                return cmd_error(s, "k = BasePtr StackPtr InstructionPtr: %d of 3 values given", i);
-            if (cmd_eval(s, p, 0, &v[i], &end) != 0)
-                return 1;
-            p = skip_ws(end);
-        }
-        ctx.rbp = v[0], ctx.rsp = v[1], ctx.rip = v[2];
-    }
-    uint64_t count = 0;
-    if (*p) {
-        if (cmd_eval(s, p, 1, &count, NULL) != 0)
-            return 1;
-        if (count == 0)
-            return cmd_error(s, "The frame count must not be 0");
-    }
     if (s->json) {
         jw_ku64(s, "thread", s->umode->cur);
         jw_kbool(s, "exception_context", s->umode->ecxr);
     } else if (s->umode->ecxr) {
         out(s, "  *** Stack trace for last set context - .thread/.cxr resets it\n");
     }
-    return umode_stack_thread(s, s->umode->cur, &ctx, style, count);
+    return umode_stack_thread(s, s->umode->cur, ctx, style, count);
 }
