@@ -300,6 +300,14 @@ printf '%s\n' "$out" | grep -q '^00000000`77720000 00000000`778ca000   ntdll ' |
 out=$("$nts" -q -c 'r eip, esp' "$md/null_read_av_win7_x86.dmp")
 printf '%s\n' "$out" | grep -q '^eip=[0-9a-f]\{8\} esp=[0-9a-f]\{8\}$' || { echo "FAIL: r eip, esp on x86: $out"; exit 1; }
 
+# ~N CMD and ~* CMD in --json: the command's own arguments (frame counts) are kept.
+"$nts" -q --json -c '~1 kb 2; ~* k 1' "$md/thread_name_list_win10_x86.dmp" | python3 -c '
+import json, sys
+d = [json.loads(l) for l in sys.stdin]
+assert len(d[0]["frames"]) == 2, d[0]
+assert [len(t["frames"]) for t in d[1]["threads"]] == [1] * 6, d[1]
+' || { echo "FAIL: ~1 kb 2 / ~* k 1 in --json"; exit 1; }
+
 # A kernel dump keeps its prompt and says the thread commands are for process dumps.
 triage="$data/kernel-dumps/triage_x64.dmp"
 if [ -f "$triage" ]; then
