@@ -114,7 +114,6 @@ nts_status nts__mdmp_finish_streams(nts_dump *d, struct nts__mdmp *m);
 void nts__mdmp_decode_context_x86(const uint8_t *p, nts_context_x86 *c);
 /* crash64.c */
 void nts__decode_context_x64(const uint8_t *p, nts_context_x64 *c);
-/* nt/nt_util.c: UTF-16LE (units) to UTF-8 (n bytes incl. NUL). */
-size_t nts__utf16_to_utf8(const uint8_t *src, size_t units, char *out, size_t n);
+#include "util/utf16.h"
 
 #endif

@@ -220,8 +220,7 @@ nts_status nts__read_ustr_alloc(nts_kernel *k, nts_vas *vas, uint64_t buffer, ui
 int nts__ustr_fields(nts_kernel *k, const uint8_t *buf, size_t n, nts__fld f, uint16_t *length,
                      uint16_t *max_length, uint64_t *buffer);
 
-/* UTF-16LE (count units) to UTF-8 (n bytes incl. NUL). Returns bytes written (no NUL). */
-size_t nts__utf16_to_utf8(const uint8_t *src, size_t units, char *out, size_t n);
+#include "util/utf16.h"
 
 /* ---- bounded list walks ------------------------------------------------- */
 
