@@ -212,7 +212,8 @@ nts_status nts_heap_prefixes(nts_heap_ctx *ctx, const nts_heap_index *idx, int h
     for (size_t i = 0; i < t.cap; i++)
         if (t.g[i].count)
             t.g[k++] = t.g[i];
-    qsort(t.g, k, sizeof *t.g, cmp_group);
+    if (k > 1)
+        qsort(t.g, k, sizeof *t.g, cmp_group);
     if (k > max)
         k = max;
     *out = t.g;
