@@ -14,7 +14,9 @@ DEMO        ?= $(DEMO_DIR)/demo.dmp
 SEED_RAM    ?= 17070718976
 # The main job of the walkthrough (../shared/seed), as far as ntscope answers it today.
 # The demo dump is ntscope-mkdump's seed scenario: the seed's machine, a sparse file.
-DEMO_CMDS   ?= !analyze -v; vertarget; !sysinfo cpuinfo; !sysinfo machineid; !reg hivelist; !vm; !memusage 8; !process 0 0 D4C.exe; .process /r /p ffffcb0c950ea0c0; !peb; !heap; !leak
+DEMO_CMDS   ?= !analyze -v; vertarget; !sysinfo cpuinfo; !sysinfo machineid; !reg hivelist; !vm; !memusage 8; !process 0 0 D4C.exe; .process /r /p ffffcb0c950ea0c0; !peb; !heap; !leak; .dump /ma /o $(DEMO_DIR)/D4C.dmp
+# The same leak in the process dump written by .dump /ma, for those who only handle process dumps.
+PDUMP_CMDS  ?= vertarget; ~; lm; !address -summary; !heap -stat; !leak
 
 .PHONY: all build run demo test install asan minimal fuzz bench clean
 
@@ -32,6 +34,7 @@ demo: build
 
 run: demo
 	$(BUILD)/ntscope -c '$(DEMO_CMDS)' $(DEMO)
+	$(BUILD)/ntscope -c '$(PDUMP_CMDS)' $(DEMO_DIR)/D4C.dmp
 
 test: build
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
