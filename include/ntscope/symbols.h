@@ -75,6 +75,18 @@ typedef struct nts_symmod_desc {
                                 the built-in layouts of a kernel, say */
     const char *typedb_desc; /* what lm shows for either database ("builtin 10.0.19041.804");
                                 NULL: the database's source name */
+    /* Appended (zero: unknown / none). The CodeView RSDS record the target lists for
+     * the module (a minidump's ModuleList): when the image cannot be read, or has no
+     * record, the PDB is looked for by this name, GUID and age on the symbol path. */
+    int have_codeview;
+    uint8_t pdb_guid[16];    /* RSDS byte order (Data1..3 little-endian) */
+    uint32_t pdb_age;
+    const char *pdb_name;    /* as stored: may be a full Windows path */
+    /* A database for TYPES only (borrowed: must outlive the set): nts_symbols_type
+     * answers from it when the module's own symbols lack the type. It never names
+     * addresses nor gives symbols (a process dump's ntdll with the built-in layouts
+     * of the dump's build: `dt ntdll!_PEB` without ntdll's PDB). */
+    nts_typedb *types_db;
 } nts_symmod_desc;
 
 /* What lm and !lmi show of a module. */
@@ -178,7 +190,8 @@ nts_status nts_symbols_match(nts_symbols *s, const char *pattern, nts_symbols_vi
 
 /*
  * A type by "module!name" or "name" (every module with a type database, in
- * order). *module and *db (optional) say where it was found.
+ * order; a module's types-only database after its own symbols). *module and
+ * *db (optional) say where it was found.
  */
 nts_status nts_symbols_type(nts_symbols *s, const char *name, size_t *module, nts_typedb **db,
                             nts_type_id *id);

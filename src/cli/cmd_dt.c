@@ -36,6 +36,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "cmd_umode.h"
 #include "commands.h"
 #include "dtfmt.h"
 #include "hexfmt.h"
@@ -427,6 +428,9 @@ int cmd_dt(nts_session *s, const char *name, const char *args)
             mod = sym.module;
         } else if (nts_symbols_find(syms, tname, &sym) == NTS_OK && sym.name) {
             return cmd_error(s, "%s!%s has no type information", sym.module_name, sym.name);
+        } else if (umode_is(s) && s->umode->is_x86) {
+            return cmd_error(s, "Symbol %s not found. (an x86 process dump: the built-in layouts are x64 "
+                                "only; put ntdll's PDB on the symbol path)", tname);
         } else {
             return cmd_error(s, "Symbol %s not found.", tname);
         }
@@ -492,13 +496,20 @@ int cmd_dt(nts_session *s, const char *name, const char *args)
             return cmd_error(s, "Memory read error %016llx", (unsigned long long)c.addr);
         }
     }
+    int builtin = umode_is(s) && c.db && c.db == umode_typedb(s); /* ntdll's types-only layouts */
     if (s->json) {
         jw_kstr(s, is_symbol ? "symbol" : "type", modname);
+        if (builtin)
+            jw_kstr(s, "types_source", s->umode->db_desc);
         jw_khex(s, "size", ti.size);
         if (c.have_addr)
             jw_khex(s, "address", c.addr);
-    } else if (print_header) {
-        out(s, "%s\n", modname);
+    } else {
+        if (builtin) /* no PDB of ntdll: say where the layout comes from */
+            out(s, "*** %s: no PDB; using built-in layouts of %s (the dump's build: %u)\n", mi.name,
+                s->umode->db_desc, s->umode->mi->have_system_info ? s->umode->mi->build_number : 0);
+        if (print_header)
+            out(s, "%s\n", modname);
     }
     if (ti.kind == NTS_TYPE_POINTER && c.have_addr) { /* a pointer global: its value, then the target */
         uint64_t p;

@@ -95,6 +95,7 @@ void umode_add_modules(nts_session *s, nts_symbols *syms)
 {
     const nts_mdmp_info *mi = NULL;
     const char *exepath = symsession_exepath(s);
+    int ntdll_done = 0;
     if (!syms || nts_mdmp_get_info(s->dump, &mi) != NTS_OK || !mi)
         return;
     for (size_t i = 0; i < mi->module_count; i++) {
@@ -106,6 +107,16 @@ void umode_add_modules(nts_session *s, nts_symbols *syms)
         nts_symmod_desc d = {.image_name = *name ? name : NULL, .image_path = m.name[0] ? m.name : NULL,
                              .base = m.base, .size = m.size, .timestamp = m.time_date_stamp,
                              .checksum = m.checksum, .vas = s->kvas};
+        if (m.have_pdb70 && m.pdb_name[0]) { /* the PDB by name, GUID and age when no image is read */
+            d.have_codeview = 1;
+            memcpy(d.pdb_guid, m.pdb_guid, 16);
+            d.pdb_age = m.pdb_age;
+            d.pdb_name = m.pdb_name;
+        }
+        if (!ntdll_done && strcasecmp(name, "ntdll.dll") == 0) {
+            d.types_db = umode_typedb(s); /* dt _PEB without ntdll's PDB: types only */
+            ntdll_done = 1;
+        }
         if (!d.image_name) {
             snprintf(unnamed, sizeof unnamed, "module_%llx", (unsigned long long)m.base);
             d.name = unnamed;

@@ -5,9 +5,12 @@
  * Layer: commands. Registers come from the current register context
  * (session_reg), memory from the current address space, physical memory
  * from the dump; symbols from the session's symbol manager (symsession.c).
+ * On a process dump, $teb and $peb are the current thread's TEB and PEB.
  */
 #include <string.h>
+#include <strings.h>
 
+#include "cmd_umode.h"
 #include "commands.h"
 #include "expr.h"
 #include "formats.h"
@@ -16,6 +19,17 @@
 
 static int env_reg(void *ctx, const char *name, uint64_t *out)
 {
+    nts_session *s = ctx;
+    const char *n = name[0] == '@' ? name + 1 : name;
+    if (umode_is(s) && (strcasecmp(n, "$teb") == 0 || strcasecmp(n, "$peb") == 0)) {
+        /* a process dump: the current thread's TEB (ThreadList), its PEB (TEB+0x60 / +0x30) */
+        uint64_t teb = umode_teb(s);
+        if (n[1] == 't' || n[1] == 'T') {
+            *out = teb;
+            return teb ? 0 : 1;
+        }
+        return umode_peb(s, out) == 0 && *out ? 0 : 1;
+    }
     return session_reg(ctx, name, out);
 }
 

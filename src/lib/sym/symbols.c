@@ -162,6 +162,13 @@ nts_status nts_symbols_add(nts_symbols *s, const nts_symmod_desc *d, size_t *ind
     m->vas = d->vas;
     m->user_db = d->typedb;
     m->fallback_db = d->fallback_typedb;
+    m->types_db = d->types_db;
+    if (d->have_codeview && d->pdb_name && *d->pdb_name) {
+        m->desc_has_cv = 1;
+        memcpy(m->desc_cv.guid, d->pdb_guid, 16);
+        m->desc_cv.age = d->pdb_age;
+        snprintf(m->desc_cv.pdb_name, sizeof m->desc_cv.pdb_name, "%s", d->pdb_name);
+    }
     if (index)
         *index = s->n;
     s->n++;
@@ -186,12 +193,13 @@ nts_status nts_symbols_module(nts_symbols *s, size_t i, nts_symmod_info *out)
     out->symbol_file = m->symbol_file ? m->symbol_file : "";
     out->pe_file = m->pe_file ? m->pe_file : "";
     out->image_read = m->pe != NULL;
-    out->has_codeview = m->has_cv;
-    if (m->has_cv) {
-        memcpy(out->guid, m->cv.guid, 16);
-        out->age = m->cv.age;
+    const nts_pe_codeview *cv = m->has_cv ? &m->cv : m->desc_has_cv ? &m->desc_cv : NULL;
+    out->has_codeview = cv != NULL;
+    if (cv) {
+        memcpy(out->guid, cv->guid, 16);
+        out->age = cv->age;
     }
-    out->pdb_name = m->has_cv ? m->cv.pdb_name : "";
+    out->pdb_name = cv ? cv->pdb_name : "";
     out->load_error = m->load_error ? m->load_error : (m->pe_error ? m->pe_error : "");
     return NTS_OK;
 }

@@ -20,6 +20,9 @@ typedef struct nts__symmod {
     uint32_t timestamp, checksum;
     nts_vas *vas;
     nts_typedb *user_db, *fallback_db;
+    nts_typedb *types_db; /* types only (nts_symbols_type), never symbols */
+    int desc_has_cv;      /* the caller's CodeView record, used when the image has none */
+    nts_pe_codeview desc_cv;
     /* the image (opened on first need, kept) */
     int pe_tried;
     nts_pe *pe;

@@ -278,13 +278,17 @@ nts_status nts_symbols_match(nts_symbols *s, const char *pattern, nts_symbols_vi
 
 static nts_status type_in(nts_symbols *s, size_t mi, const char *name, nts_typedb **db, nts_type_id *id)
 {
-    nts__symmod_load(s, &s->m[mi]);
-    if (!s->m[mi].db)
-        return NTS_E_NOT_FOUND;
-    if (nts_type_find(s->m[mi].db, name, id) != NTS_OK)
-        return NTS_E_NOT_FOUND;
-    *db = s->m[mi].db;
-    return NTS_OK;
+    nts__symmod *m = &s->m[mi];
+    nts__symmod_load(s, m);
+    if (m->db && nts_type_find(m->db, name, id) == NTS_OK) {
+        *db = m->db;
+        return NTS_OK;
+    }
+    if (m->types_db && nts_type_find(m->types_db, name, id) == NTS_OK) {
+        *db = m->types_db; /* types only: the module's symbols stay its own */
+        return NTS_OK;
+    }
+    return NTS_E_NOT_FOUND;
 }
 
 nts_status nts_symbols_type(nts_symbols *s, const char *name, size_t *module, nts_typedb **db,

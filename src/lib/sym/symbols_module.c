@@ -191,10 +191,17 @@ void nts__symmod_load(nts_symbols *s, nts__symmod *m)
         return;
     }
     int image = nts__symmod_image(s, m) == NTS_OK;
-    if (!image)
-        set_str(&m->load_error, m->pe_error);
-    else if (m->has_cv)
+    if (!m->has_cv && m->desc_has_cv) {
+        /* the target's own record of the image's RSDS (a minidump's ModuleList) */
+        m->cv = m->desc_cv;
+        m->has_cv = 1;
+        nts__symbols_log(s, "DBGHELP: %s - the target's CodeView record names %s", m->name,
+                         m->cv.pdb_name);
+    }
+    if (m->has_cv)
         find_pdb(s, m);
+    else if (!image)
+        set_str(&m->load_error, m->pe_error);
     else
         set_str(&m->load_error, "the image has no CodeView (RSDS) record");
     if (m->db)
