@@ -35,6 +35,7 @@ static const nts_cmd *const families[] = {
     nts_cmds_sysinfo,
     nts_cmds_vad,
     nts_cmds_dotdump,
+    nts_cmds_disasm,
 };
 
 const char *skip_ws(const char *p)
