@@ -16,7 +16,9 @@
  *      then along the symbol path (nts_sympath_find_pdb, each candidate
  *      checked by opening it and comparing its GUID and age). When the image
  *      cannot be read from memory and the module's time stamp and size are
- *      known, the image itself is looked for on the symbol path first;
+ *      known, the image itself is looked for on the symbol path first; when
+ *      it still cannot be read (or has no record), the caller's CodeView
+ *      record (a minidump's ModuleList) names the PDB;
  *   3. a fallback type database the caller gave (used only without a PDB);
  *   4. the image's exports ("export symbols");
  *   5. nothing ("no symbols"): addresses still name the module, "nt+0x1234".
