@@ -54,7 +54,8 @@ static struct {
     uint64_t next;
 } last_u;
 
-/* n bytes at va: valid[i] says which could be read. */
+/* n bytes at va: valid[i] says which could be read. A minidump's memory
+ * ranges need not start on a page, so a short read goes on at the next byte. */
 static void fetch(nts_session *s, uint64_t va, uint8_t *buf, uint8_t *valid, size_t n)
 {
     size_t at = 0;
@@ -66,9 +67,11 @@ static void fetch(nts_session *s, uint64_t va, uint8_t *buf, uint8_t *valid, siz
         if (got > chunk)
             got = chunk;
         memset(valid + at, 1, got);
-        memset(valid + at + got, 0, chunk - got);
-        memset(buf + at + got, 0, chunk - got);
-        at += chunk;
+        at += got;
+        if (got < chunk) {
+            valid[at] = 0;
+            buf[at++] = 0;
+        }
     }
 }
 
