@@ -244,15 +244,22 @@ static int start_address(nts_session *s, int has_addr, uint64_t *addr)
     return cmd_error(s, "No previous disassembly and no instruction pointer: give an address");
 }
 
+/* The arguments of u and ub, the start address decided. 0 or 1 (error printed). */
+static int u_args(nts_session *s, const char *args, uint64_t *addr, uint64_t *count, int *has_end,
+                  uint64_t *end)
+{
+    int has_addr;
+    return parse_args(s, args, &has_addr, addr, count, has_end, end) ||
+           start_address(s, has_addr, addr);
+}
+
 static int cmd_u(nts_session *s, const char *name, const char *args)
 {
     disasm *d = need_disasm(s, name);
     if (!d)
         return 1;
-    int has_addr, has_end;
     uint64_t addr = 0, count = U_DEFAULT, end = 0;
-    int rc = parse_args(s, args, &has_addr, &addr, &count, &has_end, &end) ||
-             start_address(s, has_addr, &addr);
+    int has_end, rc = u_args(s, args, &addr, &count, &has_end, &end);
     if (!rc && has_end && (end < addr || end - addr > U_MAX_RANGE))
         rc = cmd_error(s, "Range error: %s", args);
     if (!rc && !has_end && (count == 0 || count > U_MAX_COUNT))
@@ -314,10 +321,8 @@ static int cmd_ub(nts_session *s, const char *name, const char *args)
     disasm *d = need_disasm(s, name);
     if (!d)
         return 1;
-    int has_addr, has_end;
     uint64_t addr = 0, count = U_DEFAULT, end = 0;
-    int rc = parse_args(s, args, &has_addr, &addr, &count, &has_end, &end) ||
-             start_address(s, has_addr, &addr);
+    int has_end, rc = u_args(s, args, &addr, &count, &has_end, &end);
     if (!rc && (has_end || count == 0 || count > UB_MAX_COUNT))
         rc = cmd_error(s, "ub: give an address and L Count (at most %u)", UB_MAX_COUNT);
     size_t n = (size_t)count * 15 + UB_SLACK;
