@@ -147,6 +147,26 @@ static void emit(nts_session *s, disasm *d, const disasm_insn *ins, int rc, int 
     out(s, "%s\n", line);
 }
 
+/*
+ * The instruction line WinDbg prints under a register display: the symbol
+ * line ("nt!KeBugCheckEx:") and the row at va. Without capstone, the symbol
+ * line alone. Text only.
+ */
+void disasm_print_at(nts_session *s, uint64_t va)
+{
+    char sym[512];
+    disasm *d = disasm_available() ? disasm_open(s) : NULL;
+    if (!d) {
+        if (session_symbolize(s, va, sym, sizeof sym))
+            out(s, "%s:\n", sym);
+        return;
+    }
+    disasm_insn ins;
+    int rc = decode_at(s, d, va, &ins);
+    emit(s, d, &ins, rc, 1);
+    disasm_close(d);
+}
+
 static void json_open(nts_session *s)
 {
     if (s->json) {

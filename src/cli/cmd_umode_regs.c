@@ -17,6 +17,7 @@
 
 #include "cmd_umode.h"
 #include "commands.h"
+#include "disasm.h"
 #include "regs.h"
 #include "symsession.h"
 
@@ -39,6 +40,7 @@ void umode_regs_print_x86(nts_session *s, const nts_context_x64 *c)
     out(s, "\n");
     out(s, "cs=%04x  ss=%04x  ds=%04x  es=%04x  fs=%04x  gs=%04x             efl=%08x\n", c->seg_cs, c->seg_ss,
         c->seg_ds, c->seg_es, c->seg_fs, c->seg_gs, c->eflags);
+    disasm_print_at(s, c->rip);
 }
 
 void umode_regs_json_x86(nts_session *s, const nts_context_x64 *c)
@@ -80,9 +82,7 @@ void umode_regs_show(nts_session *s, const nts_context_x64 *c)
     if (x86)
         umode_regs_print_x86(s, c);
     else
-        regs_print_x64(s, c);
-    if (session_symbolize(s, c->rip, sym, sizeof sym))
-        out(s, "%s:\n", sym);
+        regs_print_x64(s, c); /* ends with the instruction line */
 }
 
 int umode_cmd_r(nts_session *s, const char *args)

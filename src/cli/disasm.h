@@ -47,4 +47,8 @@ int disasm_one(disasm *d, const uint8_t *code, size_t n, uint64_t address, disas
 /* An address as the disassembly shows it: "00007ffb`0b1a2b10" or "772e1234". */
 char *disasm_addr(const disasm *d, char *buf, uint64_t v);
 
+/* The symbol line and the instruction row at va, as under `r` (cmd_disasm.c);
+ * the symbol line alone without capstone. Text output only. */
+void disasm_print_at(nts_session *s, uint64_t va);
+
 #endif
