@@ -23,6 +23,7 @@
 #include "commands.h"
 #include "hexfmt.h"
 #include "range.h"
+#include "regs.h"
 #include "symsession.h"
 
 /* The s command lives in cmd_search.c. */
@@ -149,7 +150,9 @@ static void hex_line(display *d, uint64_t addr, const uint8_t *buf, const uint8_
                      const uint8_t *cbuf, const uint8_t *cvalid, size_t cn)
 {
     char line[2048];
-    size_t len = hex_format_line(line, sizeof line, addr, d->phys_layout, buf, valid, d->f->unit, n,
+    int layout = d->phys_layout ? HEX_LAYOUT_PHYS
+                 : bugcheck_ptr_digits(d->s) == 8 ? HEX_LAYOUT_VIRT32 : HEX_LAYOUT_VIRT64;
+    size_t len = hex_format_line(line, sizeof line, addr, layout, buf, valid, d->f->unit, n,
                                  d->cols, d->f->chars ? cbuf : NULL, cvalid, cn);
     if (!d->phys_layout && n == 1 && strlen(d->f->name) == 3 && d->f->name[2] == 's') /* dds dqs dps */
         len = session_symbol_column(d->s, line, len, sizeof line, buf, valid, d->f->unit);
@@ -314,7 +317,7 @@ static uint64_t show_string(display *d, uint64_t start, uint64_t limit, int expl
             text_len += ln;
         } else {
             char a[HEX_ADDR_LEN + 1];
-            out(s, "%s  \"%.*s\"\n", hex_addr(a, line_addr), (int)ln, line);
+            out(s, "%s  \"%.*s\"\n", hex_addr_width(a, line_addr, bugcheck_ptr_digits(s)), (int)ln, line);
         }
         if (nul || nchars < STRING_LINE_CHARS)
             break;

@@ -24,6 +24,7 @@
 #include "commands.h"
 #include "hexfmt.h"
 #include "range.h"
+#include "regs.h"
 
 int cmd_search(nts_session *s, const char *name, const char *args);
 
@@ -45,14 +46,15 @@ static int print_hit(void *ctx, uint64_t va)
     }
     char a[HEX_ADDR_LEN + 1];
     if (o->addr_only) {
-        out(s, "0x%s\n", hex_addr(a, va));
+        out(s, "0x%s\n", hex_addr_width(a, va, bugcheck_ptr_digits(s)));
         return 0;
     }
     uint8_t b[16], v[16];
     mem_read(&o->m, va, b, v, sizeof b);
     unsigned line_unit = o->type == 'a' || o->type == 'b' ? 1 : o->type == 'u' ? 2 : o->unit;
     char line[1024];
-    size_t n = hex_format_line(line, sizeof line, va, 0, b, v, line_unit, 16 / line_unit,
+    size_t n = hex_format_line(line, sizeof line, va,
+                               bugcheck_ptr_digits(s) == 8 ? HEX_LAYOUT_VIRT32 : HEX_LAYOUT_VIRT64, b, v, line_unit, 16 / line_unit,
                                16 / line_unit, b, v, 16);
     out_write(s, line, n);
     return 0;

@@ -26,6 +26,15 @@ char *hex_addr(char *out, uint64_t v)
     return out;
 }
 
+char *hex_addr_width(char *out, uint64_t v, int width)
+{
+    if (width == 8)
+        *hex_digits(out, v & 0xffffffffu, 8) = 0;
+    else
+        hex_addr(out, v);
+    return out;
+}
+
 size_t hex_wchar_utf8(uint16_t c, char out[4])
 {
     if (c < 0x20 || (c >= 0x7f && c < 0xa0) || (c >= 0xd800 && c < 0xe000)) {
@@ -74,15 +83,18 @@ char *hex_put_value(char *p, const uint8_t *b, const uint8_t *valid, unsigned un
     return p + unit * 2;
 }
 
-size_t hex_format_line(char *out, size_t cap, uint64_t addr, int phys, const uint8_t *b,
+size_t hex_format_line(char *out, size_t cap, uint64_t addr, int layout, const uint8_t *b,
                        const uint8_t *valid, unsigned unit, unsigned n, unsigned cols,
                        const uint8_t *cb, const uint8_t *cv, size_t cn)
 {
     char *p = out, *limit = out + cap - 48;
     if (cap < 128)
         return 0;
-    if (phys) {
+    if (layout == HEX_LAYOUT_PHYS) {
         p += snprintf(p, 32, "#%8llx", (unsigned long long)addr);
+    } else if (layout == HEX_LAYOUT_VIRT32) {
+        p = hex_digits(p, addr & 0xffffffffu, 8);
+        *p++ = ' ';
     } else {
         hex_addr(p, addr);
         p += HEX_ADDR_LEN;
@@ -90,7 +102,7 @@ size_t hex_format_line(char *out, size_t cap, uint64_t addr, int phys, const uin
     }
     for (unsigned i = 0; i < cols && p < limit; i++) {
         if (i >= n) {
-            if (!cb || phys)
+            if (!cb || layout == HEX_LAYOUT_PHYS)
                 break;
             size_t w = hex_value_width(unit) + 1; /* pad so that the characters line up */
             memset(p, ' ', w);
@@ -101,7 +113,7 @@ size_t hex_format_line(char *out, size_t cap, uint64_t addr, int phys, const uin
         p = hex_put_value(p, b + (size_t)i * unit, valid + (size_t)i * unit, unit);
     }
     if (cb) {
-        if (!phys)
+        if (layout != HEX_LAYOUT_PHYS)
             *p++ = ' ';
         *p++ = ' ';
         for (size_t i = 0; i < cn && p < out + cap - 2; i++)

@@ -16,6 +16,8 @@
 
 /* v as "xxxxxxxx`xxxxxxxx" into out (at least 18 bytes); returns out. */
 char *hex_addr(char *out, uint64_t v);
+/* The same, or 8 digits ("0037f2f0") when width is 8 (x86 targets). */
+char *hex_addr_width(char *out, uint64_t v, int width);
 
 /* The character column's glyph for a byte. */
 static inline char hex_glyph(uint8_t b, int valid)
@@ -46,13 +48,15 @@ char *hex_put_value(char *p, const uint8_t *b, const uint8_t *valid, unsigned un
 /*
  * One line of a memory display, '\n' included, into out (cap bytes; 1 KB is
  * enough for 64 values): the address ("fffff806`72e1bca0" and two blanks, or
- * kext's "#%8x" and one blank when phys), n values of `unit` bytes separated
+ * kext's "#%8x" and one blank for HEX_LAYOUT_PHYS), n values of `unit` bytes separated
  * by blanks (a '-' before the 9th byte), and, when cb is not NULL, the
  * character column for the cn bytes cb/cv. A short line is padded so that
  * the characters line up with full lines (not in the phys layout, as kext).
- * Returns the length.
+ * Returns the length. layout is a HEX_LAYOUT_*: HEX_LAYOUT_VIRT32 prints the
+ * address as 8 digits ("0037f2f0"), as WinDbg does on x86 targets.
  */
-size_t hex_format_line(char *out, size_t cap, uint64_t addr, int phys, const uint8_t *b,
+enum { HEX_LAYOUT_VIRT64 = 0, HEX_LAYOUT_PHYS = 1, HEX_LAYOUT_VIRT32 = 2 };
+size_t hex_format_line(char *out, size_t cap, uint64_t addr, int layout, const uint8_t *b,
                        const uint8_t *valid, unsigned unit, unsigned n, unsigned cols,
                        const uint8_t *cb, const uint8_t *cv, size_t cn);
 
