@@ -38,6 +38,22 @@ has "$out" 'PEB at 00000013c75e4000'
 has "$out" "    CommandLine:  '\"C:\\Users\\Win10\\Desktop\\D4C.exe\" '"
 has "$out" '        COMPUTERNAME=THINKPAD-X280'
 
+# lm after .process /r: the process's user modules (lower addresses first), then the kernel's;
+# lm k / lm u split them. D4C.exe's base is the seed's (!peb's module list), its end the truth's.
+d4c_end=$(python3 -c 'import json,sys
+t=json.load(open(sys.argv[1]))
+for p in t["processes"]:
+    if p.get("name","").lower()=="d4c.exe":
+        for m in p.get("modules",[]):
+            if m["name"].lower()=="d4c.exe": e=int(str(m["base"]),0)+int(str(m["size"]),0); print("%08x`%08x" % (e>>32, e&0xffffffff))' "$dmp.json" 2>/dev/null || true)
+out=$("$nts" -q -c 'lm; .process /r /p 0xffffcb0c950ea0c0; lm; lm k; lm u' "$dmp")
+printf '%s\n' "$out" | awk '/^0: kd> lm$/{n++} n==1' | grep -q '   D4C ' && fail "lm lists D4C before .process /r"
+printf '%s\n' "$out" | awk '/^0: kd> lm$/{n++} n==2' | grep -q '^00007ff7`8f5e0000 .*   D4C ' || fail "lm after .process /r lacks D4C: $out"
+[ -z "$d4c_end" ] || printf '%s\n' "$out" | grep -qF "00007ff7\`8f5e0000 $d4c_end   D4C " || fail "D4C's end is not the truth's $d4c_end"
+printf '%s\n' "$out" | awk '/^0: kd> lm$/{n++} n==2' | grep -q '   nt  ' || fail "lm after .process /r lacks nt"
+printf '%s\n' "$out" | awk '/^0: kd> lm k$/{n=1;next} /^0: kd>/{n=0} n' | grep -q 'D4C' && fail "lm k lists a user module"
+printf '%s\n' "$out" | awk '/^0: kd> lm u$/{n=1;next} /^0: kd>/{n=0} n' | grep -q '   nt  ' && fail "lm u lists the kernel"
+
 # !mex.X is !X
 a=$("$nts" -q -c '!mex.tlist' "$dmp" | tail -n +2)
 b=$("$nts" -q -c '!tlist' "$dmp" | tail -n +2)

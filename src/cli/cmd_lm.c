@@ -28,6 +28,7 @@
 #include "cmd_umode.h"
 #include "commands.h"
 #include "hexfmt.h"
+#include "ntctx.h"
 #include "symcmds.h"
 #include "symsession.h"
 
@@ -297,24 +298,47 @@ static void unloaded(nts_session *s, const lm_opts *o)
         jw_end_arr(s);
 }
 
+/* The module sets lm lists: the implicit process's user modules (lower
+ * addresses, so first, as WinDbg sorts by address) when a process context is
+ * set on a kernel dump (.process /r), then the session's set. */
+static size_t lm_sets(nts_session *s, nts_symbols *sets[2])
+{
+    size_t n = 0;
+    uint64_t ep = s->kernel && !umode_is(s) && s->vas && s->vas != s->kvas ? ntctx_process(s) : 0;
+    nts_symbols *u = ep ? ntctx_user_symbols(s, ep, 0, NULL) : NULL;
+    if (u)
+        sets[n++] = u;
+    if (session_symbols(s))
+        sets[n++] = session_symbols(s);
+    return n;
+}
+
 int cmd_lm(nts_session *s, const char *name, const char *args)
 {
-    nts_symbols *syms = session_symbols(s);
+    nts_symbols *sets[2];
+    size_t nsets = lm_sets(s, sets);
     lm_opts o;
     if (parse_opts(s, name, args, &o))
         return 1;
-    size_t n = syms ? nts_symbols_count(syms) : 0;
+    size_t n = 0;
+    for (size_t j = 0; j < nsets; j++)
+        n += nts_symbols_count(sets[j]);
     nts_symmod_info *list = calloc(n ? n : 1, sizeof *list);
     size_t *index = calloc(n ? n : 1, sizeof *index);
-    if (!list || !index) {
+    nts_symbols **owner = calloc(n ? n : 1, sizeof *owner);
+    if (!list || !index || !owner) {
         free(list);
         free(index);
+        free(owner);
         return cmd_error(s, "out of memory");
     }
     size_t k = 0;
-    for (size_t i = 0; i < n; i++)
-        if (nts_symbols_module(syms, i, &list[k]) == NTS_OK && wanted(s, &o, &list[k]))
-            index[k++] = i;
+    for (size_t j = 0; j < nsets; j++)
+        for (size_t i = 0; i < nts_symbols_count(sets[j]); i++)
+            if (nts_symbols_module(sets[j], i, &list[k]) == NTS_OK && wanted(s, &o, &list[k])) {
+                owner[k] = sets[j];
+                index[k++] = i;
+            }
     if (o.sort_name) { /* sort the pairs by name: sort an index permutation */
         for (size_t i = 1; i < k; i++)
             for (size_t j = i; j > 0 && by_name(&list[j - 1], &list[j]) > 0; j--) {
@@ -324,6 +348,9 @@ int cmd_lm(nts_session *s, const char *name, const char *args)
                 size_t u = index[j];
                 index[j] = index[j - 1];
                 index[j - 1] = u;
+                nts_symbols *w = owner[j];
+                owner[j] = owner[j - 1];
+                owner[j - 1] = w;
             }
     }
     if (s->json) {
@@ -345,19 +372,20 @@ int cmd_lm(nts_session *s, const char *name, const char *args)
             jw_kstr(s, "symbol_file", mi->symbol_file);
             jw_kstr(s, "image_name", mi->image_name);
             if (o.verbose)
-                verbose_lines(s, syms, index[i], mi);
+                verbose_lines(s, owner[i], index[i], mi);
             jw_end_obj(s);
             continue;
         }
         module_line(s, &o, mi);
         if (o.verbose && !o.names_only)
-            verbose_lines(s, syms, index[i], mi);
+            verbose_lines(s, owner[i], index[i], mi);
     }
     if (s->json)
         jw_end_arr(s);
     unloaded(s, &o);
     free(list);
     free(index);
+    free(owner);
     return 0;
 }
 
