@@ -37,7 +37,9 @@
 
 #include "commands.h"
 #include "disasm.h"
+#include "hexfmt.h"
 #include "ntscope/pe.h"
+#include "regs.h"
 #include "symsession.h"
 
 #define U_DEFAULT 8
@@ -111,12 +113,29 @@ static const char *row_symbol(nts_session *s, uint64_t va, int first, char *buf,
     return session_symbolize(s, va, buf, n);
 }
 
+/* The text row of an instruction (rc is decode_at's result). */
+static void text_row(nts_session *s, disasm *d, const disasm_insn *ins, int rc)
+{
+    char addr[24], hex[40] = "";
+    disasm_addr(d, addr, ins->address);
+    for (unsigned i = 0; rc >= 0 && i < ins->size && i < 16; i++)
+        snprintf(hex + 2 * i, sizeof hex - 2 * i, "%02x", ins->bytes[i]);
+    if (rc <= 0) {
+        out(s, "%s %-15s ???\n", addr, rc < 0 ? "??" : hex);
+        return;
+    }
+    char line[512];
+    int n = snprintf(line, sizeof line, "%s %-15s %-7s %s", addr, hex, ins->mnemonic, ins->operands);
+    while (n > 0 && (size_t)n < sizeof line && line[n - 1] == ' ')
+        line[--n] = 0;
+    out(s, "%s\n", line);
+}
+
 /* One row: rc is decode_at's result. */
 static void emit(nts_session *s, disasm *d, const disasm_insn *ins, int rc, int first)
 {
-    char sym[512], addr[24], hex[40] = "";
+    char sym[512], hex[40] = "";
     const char *name = row_symbol(s, ins->address, first, sym, sizeof sym);
-    disasm_addr(d, addr, ins->address);
     for (unsigned i = 0; rc >= 0 && i < ins->size && i < 16; i++)
         snprintf(hex + 2 * i, sizeof hex - 2 * i, "%02x", ins->bytes[i]);
     if (s->json) {
@@ -136,34 +155,31 @@ static void emit(nts_session *s, disasm *d, const disasm_insn *ins, int rc, int 
     }
     if (name)
         out(s, "%s:\n", name);
-    if (rc <= 0) {
-        out(s, "%s %-15s ???\n", addr, rc < 0 ? "??" : hex);
-        return;
-    }
-    char line[512];
-    int n = snprintf(line, sizeof line, "%s %-15s %-7s %s", addr, hex, ins->mnemonic, ins->operands);
-    while (n > 0 && (size_t)n < sizeof line && line[n - 1] == ' ')
-        line[--n] = 0;
-    out(s, "%s\n", line);
+    text_row(s, d, ins, rc);
 }
 
 /*
  * The instruction line WinDbg prints under a register display: the symbol
- * line ("nt!KeBugCheckEx:") and the row at va. Without capstone, the symbol
- * line alone. Text only.
+ * line ("nt!KeBugCheckEx:", when symbol_line) and the row at va. Without
+ * capstone, the symbol line, or the bare address. Text only.
  */
-void disasm_print_at(nts_session *s, uint64_t va)
+void disasm_print_at(nts_session *s, uint64_t va, int symbol_line)
 {
     char sym[512];
     disasm *d = disasm_available() ? disasm_open(s) : NULL;
     if (!d) {
-        if (session_symbolize(s, va, sym, sizeof sym))
+        if (symbol_line && session_symbolize(s, va, sym, sizeof sym))
             out(s, "%s:\n", sym);
+        else if (!symbol_line)
+            out(s, "%s\n", hex_addr_width(sym, va, bugcheck_ptr_digits(s)));
         return;
     }
     disasm_insn ins;
     int rc = decode_at(s, d, va, &ins);
-    emit(s, d, &ins, rc, 1);
+    if (symbol_line)
+        emit(s, d, &ins, rc, 1);
+    else
+        text_row(s, d, &ins, rc);
     disasm_close(d);
 }
 

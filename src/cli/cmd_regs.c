@@ -272,7 +272,7 @@ void regs_print_x64(nts_session *s, const nts_context_x64 *c)
     out(s, "\n");
     out(s, "cs=%04x  ss=%04x  ds=%04x  es=%04x  fs=%04x  gs=%04x             efl=%08x\n", c->seg_cs,
         c->seg_ss, c->seg_ds, c->seg_es, c->seg_fs, c->seg_gs, c->eflags);
-    disasm_print_at(s, c->rip);
+    disasm_print_at(s, c->rip, 1);
 }
 
 void regs_json_x64(nts_session *s, const nts_context_x64 *c)

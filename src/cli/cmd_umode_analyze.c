@@ -29,6 +29,7 @@
 
 #include "cmd_umode.h"
 #include "commands.h"
+#include "disasm.h"
 #include "ntctx.h"
 #include "procthread.h"
 #include "regs.h"
@@ -69,7 +70,7 @@ int umode_cmd_analyze(nts_session *s, int verbose)
     nts_context_x64 ctx;
     const char *why = NULL;
     int have_ctx = umode_exception_regs(s, &ctx, &why) == 0;
-    char pname[600], sym[600], p1[20], p2[20];
+    char pname[600], sym[600], p1[20];
     const char *mod = NULL, *img = NULL, *ename = regs_exception_name(e->code), *sname = umode_ntstatus_name(e->code);
     int have_mod = module_of(s, e->address, &mod, &img) == 0;
     int w = u->is_x86 ? 8 : 16;
@@ -142,7 +143,9 @@ int umode_cmd_analyze(nts_session *s, int verbose)
         umode_stack_thread(s, u->exc_index >= 0 ? (size_t)u->exc_index : 0, &ctx, STK_ARGS | STK_NO_HEADER, 0);
         out(s, "\n\n");
     }
-    out(s, "FAULTING_IP: \n%s\n%s\n\n", fault_sym ? fault_sym : "(no module)", umode_ptr(s, p2, e->address));
+    out(s, "FAULTING_IP: \n%s\n", fault_sym ? fault_sym : "(no module)");
+    disasm_print_at(s, e->address, 0);
+    out(s, "\n");
     if (have_mod) {
         out(s, "SYMBOL_NAME:  %s\n\n", fault_sym ? fault_sym : mod);
         out(s, "MODULE_NAME: %s\n\n", mod);

@@ -47,8 +47,9 @@ int disasm_one(disasm *d, const uint8_t *code, size_t n, uint64_t address, disas
 /* An address as the disassembly shows it: "00007ffb`0b1a2b10" or "772e1234". */
 char *disasm_addr(const disasm *d, char *buf, uint64_t v);
 
-/* The symbol line and the instruction row at va, as under `r` (cmd_disasm.c);
- * the symbol line alone without capstone. Text output only. */
-void disasm_print_at(nts_session *s, uint64_t va);
+/* The symbol line (when symbol_line) and the instruction row at va, as under
+ * `r` and in !analyze's FAULTING_IP (cmd_disasm.c); without capstone the
+ * symbol line, or the bare address. Text output only. */
+void disasm_print_at(nts_session *s, uint64_t va, int symbol_line);
 
 #endif
