@@ -20,8 +20,11 @@
 
 static void text_process(nts_session *s, const nts_leak_process *p)
 {
-    out(s, "\nPROCESS %016llx  %s  Cid %04llx  Commit %llu Kb\n", (unsigned long long)p->eprocess, p->name,
-        (unsigned long long)p->pid, (unsigned long long)(p->commit_pages * 4));
+    if (p->eprocess)
+        out(s, "\nPROCESS %016llx  %s  Cid %04llx  Commit %llu Kb\n", (unsigned long long)p->eprocess, p->name,
+            (unsigned long long)p->pid, (unsigned long long)(p->commit_pages * 4));
+    else /* a process dump: no EPROCESS, no commit charge */
+        out(s, "\nPROCESS  %s  Cid %04llx\n", p->name, (unsigned long long)p->pid);
     if (!p->analysed) {
         out(s, "  (not analysed: %s)\n", p->problem);
         return;
