@@ -63,6 +63,7 @@ extern const nts_cmd nts_cmds_pool[];     /* !pool, !poolused, !poolfind */
 extern const nts_cmd nts_cmds_cpuinfo[];  /* !cpuinfo */
 extern const nts_cmd nts_cmds_sysinfo[];  /* !sysinfo machineid|smbios (cpuinfo: the registry's) */
 extern const nts_cmd nts_cmds_umode[];    /* process dumps: ~, ~Ns, .ecxr, !gle, !handle, !address, .time (cmd_umode*.c) */
+extern const nts_cmd nts_cmds_umode_times[]; /* process dumps: !runaway, .ttime (cmd_umode_times.c) */
 extern const nts_cmd nts_cmds_vad[];      /* !vad (cmd_vad.c) */
 extern const nts_cmd nts_cmds_dotdump[];  /* .dump (cmd_dotdump.c) */
 extern const nts_cmd nts_cmds_disasm[];   /* u, ub, uf (cmd_disasm.c) */

@@ -18,6 +18,7 @@
 
 static const nts_cmd *const families[] = {
     nts_cmds_umode,
+    nts_cmds_umode_times,
     nts_cmds_session,
     nts_cmds_expr,
     nts_cmds_bugcheck,
