@@ -19,6 +19,7 @@
 #include "nt/pfn_internal.h"
 #include "util/error.h"
 #include "util/rd.h"
+#include "util/utf16.h"
 
 #define MAX_AREAS (1u << 20)
 #define MAX_NAME_BYTES 2048
@@ -242,37 +243,7 @@ static void utf16_basename(const uint8_t *w, size_t units, char *out, size_t n)
     for (size_t i = 0; i < units; i++)
         if (rd_u16(w + 2 * i) == '\\')
             start = i + 1;
-    size_t pos = 0;
-    for (size_t i = start; i < units && pos + 5 < n; i++) {
-        uint32_t c = rd_u16(w + 2 * i);
-        if (c >= 0xd800 && c < 0xdc00 && i + 1 < units) {
-            uint32_t lo = rd_u16(w + 2 * (i + 1));
-            if (lo >= 0xdc00 && lo < 0xe000) {
-                c = 0x10000 + ((c - 0xd800) << 10) + (lo - 0xdc00);
-                i++;
-            } else {
-                c = 0xfffd;
-            }
-        } else if (c >= 0xd800 && c < 0xe000) {
-            c = 0xfffd;
-        }
-        if (c < 0x80) {
-            out[pos++] = (char)c;
-        } else if (c < 0x800) {
-            out[pos++] = (char)(0xc0 | c >> 6);
-            out[pos++] = (char)(0x80 | (c & 0x3f));
-        } else if (c < 0x10000) {
-            out[pos++] = (char)(0xe0 | c >> 12);
-            out[pos++] = (char)(0x80 | ((c >> 6) & 0x3f));
-            out[pos++] = (char)(0x80 | (c & 0x3f));
-        } else {
-            out[pos++] = (char)(0xf0 | c >> 18);
-            out[pos++] = (char)(0x80 | ((c >> 12) & 0x3f));
-            out[pos++] = (char)(0x80 | ((c >> 6) & 0x3f));
-            out[pos++] = (char)(0x80 | (c & 0x3f));
-        }
-    }
-    out[pos] = 0;
+    nts__utf16_to_utf8(w + 2 * start, units - start, out, n);
 }
 
 static void name_area(nts__usage_acc *a, nts_pfn_usage *u)

@@ -18,6 +18,7 @@
 #include "sym/pe_internal.h"
 #include "util/error.h"
 #include "util/rd.h"
+#include "util/utf16.h"
 
 #define RT_VERSION 16
 #define FFI(f) PE_FIELD(pe_fixed_file_info, f)
@@ -125,50 +126,10 @@ static nts_status find_version(nts_pe *pe, uint32_t *data_rva, uint32_t *data_si
 /* UTF-16LE units [p, p+2n) (stopping at a NUL) as UTF-8 into out, truncated whole. */
 static void utf16_to_utf8(const uint8_t *p, size_t n, char *out, size_t cap)
 {
-    size_t o = 0;
-    for (size_t i = 0; i < n; i++) {
-        uint32_t c = rd_u16(p + 2 * i);
-        if (c == 0)
-            break;
-        if (c >= 0xd800 && c < 0xdc00 && i + 1 < n) {
-            uint32_t lo = rd_u16(p + 2 * (i + 1));
-            if (lo >= 0xdc00 && lo < 0xe000) {
-                c = 0x10000 + ((c - 0xd800) << 10) + (lo - 0xdc00);
-                i++;
-            } else {
-                c = 0xfffd;
-            }
-        } else if (c >= 0xd800 && c < 0xe000) {
-            c = 0xfffd;
-        }
-        char b[4];
-        size_t k;
-        if (c < 0x80) {
-            b[0] = (char)c;
-            k = 1;
-        } else if (c < 0x800) {
-            b[0] = (char)(0xc0 | c >> 6);
-            b[1] = (char)(0x80 | (c & 0x3f));
-            k = 2;
-        } else if (c < 0x10000) {
-            b[0] = (char)(0xe0 | c >> 12);
-            b[1] = (char)(0x80 | ((c >> 6) & 0x3f));
-            b[2] = (char)(0x80 | (c & 0x3f));
-            k = 3;
-        } else {
-            b[0] = (char)(0xf0 | c >> 18);
-            b[1] = (char)(0x80 | ((c >> 12) & 0x3f));
-            b[2] = (char)(0x80 | ((c >> 6) & 0x3f));
-            b[3] = (char)(0x80 | (c & 0x3f));
-            k = 4;
-        }
-        if (o + k >= cap)
-            break;
-        memcpy(out + o, b, k);
-        o += k;
-    }
-    if (cap)
-        out[o] = 0;
+    size_t units = 0;
+    while (units < n && rd_u16(p + 2 * units) != 0)
+        units++;
+    nts__utf16_to_utf8(p, units, out, cap);
 }
 
 typedef struct vblock {

@@ -6,8 +6,7 @@
 #include "util/rd.h"
 #include "util/utf16.h"
 
-/* Append one code point as UTF-8 if it fits (with room for the NUL). */
-static size_t put_utf8(char *out, size_t n, size_t pos, uint32_t cp)
+size_t nts__utf8_put(char *out, size_t n, size_t pos, uint32_t cp)
 {
     char tmp[4];
     size_t len;
@@ -54,7 +53,7 @@ size_t nts__utf16_to_utf8(const uint8_t *src, size_t units, char *out, size_t n)
         } else if (c >= 0xd800 && c < 0xe000) {
             c = 0xfffd;
         }
-        size_t w = put_utf8(out, n, pos, c);
+        size_t w = nts__utf8_put(out, n, pos, c);
         if (w == 0)
             break;
         pos += w;

@@ -15,4 +15,8 @@
 /* UTF-16LE (count units) to UTF-8 (n bytes incl. NUL). Returns bytes written (no NUL). */
 size_t nts__utf16_to_utf8(const uint8_t *src, size_t units, char *out, size_t n);
 
+/* Append code point cp as UTF-8 at out[pos] if it fits in n bytes with room
+ * for a NUL. Returns the bytes written (0 when it does not fit). */
+size_t nts__utf8_put(char *out, size_t n, size_t pos, uint32_t cp);
+
 #endif

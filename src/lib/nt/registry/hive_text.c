@@ -15,6 +15,7 @@
 
 #include "nt/registry/hive_internal.h"
 #include "util/rd.h"
+#include "util/utf16.h"
 
 void nts__reg_mark(uint32_t *problems, char *problem, size_t n, uint32_t bit, const char *fmt, ...)
 {
@@ -30,31 +31,7 @@ void nts__reg_mark(uint32_t *problems, char *problem, size_t n, uint32_t bit, co
 /* Write one code point as UTF-8 if it fits (with room for the NUL). */
 static size_t put_utf8(char *out, size_t at, size_t n, uint32_t cp)
 {
-    char tmp[4];
-    size_t k;
-    if (cp < 0x80) {
-        tmp[0] = (char)cp;
-        k = 1;
-    } else if (cp < 0x800) {
-        tmp[0] = (char)(0xc0 | cp >> 6);
-        tmp[1] = (char)(0x80 | (cp & 0x3f));
-        k = 2;
-    } else if (cp < 0x10000) {
-        tmp[0] = (char)(0xe0 | cp >> 12);
-        tmp[1] = (char)(0x80 | ((cp >> 6) & 0x3f));
-        tmp[2] = (char)(0x80 | (cp & 0x3f));
-        k = 3;
-    } else {
-        tmp[0] = (char)(0xf0 | cp >> 18);
-        tmp[1] = (char)(0x80 | ((cp >> 12) & 0x3f));
-        tmp[2] = (char)(0x80 | ((cp >> 6) & 0x3f));
-        tmp[3] = (char)(0x80 | (cp & 0x3f));
-        k = 4;
-    }
-    if (at + k >= n)
-        return at;
-    memcpy(out + at, tmp, k);
-    return at + k;
+    return at + nts__utf8_put(out, n, at, cp);
 }
 
 size_t nts__reg_latin1_to_utf8(const uint8_t *p, size_t len, char *out, size_t n)
