@@ -6,8 +6,8 @@
  *
  *   - the header (MDMP, full-memory flags), SystemInfo (AMD64, the build,
  *     8 processors, GenuineIntel), MiscInfo (the pid);
- *   - every thread: id, TEB, user rip/rsp of the truth's user context, the
- *     stack captured from rsp;
+ *   - every thread: id, TEB, its ThreadInfoList times and start address,
+ *     user rip/rsp of the truth's user context, the stack captured from rsp;
  *   - every module: base, size, timestamp, full path;
  *   - the PEB: its ImageBaseAddress read through the minidump's memory;
  *   - every byte of every memory range against the kernel dump's view of
@@ -70,6 +70,12 @@ static void check_threads(nts_dump *md, uint64_t pid, const nts_mdmp_info *mi)
             continue;
         }
         CHECK_EQ_U64(th.teb, (uint64_t)tnum(&T, 0, "%s.teb", at));
+        /* ThreadInfoList: the builder's ticks times its KeMaximumIncrement (156250, kdbg.c) */
+        CHECK(th.have_thread_info);
+        CHECK_EQ_U64(th.create_time, (uint64_t)tnum(&T, 0, "%s.create_time", at));
+        CHECK_EQ_U64(th.kernel_time, (uint64_t)tnum(&T, 0, "%s.kernel_time", at) * 156250u);
+        CHECK_EQ_U64(th.user_time, (uint64_t)tnum(&T, 0, "%s.user_time", at) * 156250u);
+        CHECK_EQ_U64(th.start_address, (uint64_t)tnum(&T, 0, "%s.win32_start_address", at));
         if (!tget(&T, "%s.user_context.rip", at))
             continue;
         nts_context_x64 c;
@@ -317,6 +323,8 @@ static void check_process(nts_kernel *k, size_t pi, const char *out, th_all *ha,
     if (mi) {
         CHECK_EQ_U64(mi->version & 0xffff, 0xa793);
         CHECK(mi->flags & 0x2);
+        CHECK(mi->flags & 0x1000); /* MiniDumpWithThreadInfo */
+        CHECK_EQ_U64(mi->thread_info_count, mi->thread_count);
         CHECK_EQ_U64(mi->processor_architecture, 9);
         CHECK_EQ_U64(mi->build_number, nts_kernel_get_info(k)->build);
         CHECK_EQ_U64(mi->number_of_processors, 8);

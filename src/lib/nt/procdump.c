@@ -7,8 +7,9 @@
  *   header and stream directory (reserved, written last)
  *   thread contexts and stacks, module names and CodeView records, the
  *   CSD string, /m's memory blocks (all below 4 GB: 32-bit RVAs)
- *   the stream tables: ThreadList, ModuleList, ThreadNames, MemoryInfoList,
- *   SystemInfo, MiscInfo, CommentStreamA, MemoryList or Memory64List
+ *   the stream tables: ThreadList, ModuleList, ThreadNames, ThreadInfoList,
+ *   MemoryInfoList, SystemInfo, MiscInfo, CommentStreamA, MemoryList or
+ *   Memory64List
  *   /ma: the pages of the Memory64List, in its order (its BaseRva)
  *
  * so the memory, the bulk, goes out in large sequential writes straight
@@ -20,7 +21,7 @@
 #include "ntscope/minidump.h"
 #include "nt/procdump_internal.h"
 
-#define MAX_STREAMS 9u
+#define MAX_STREAMS 10u
 #define FILETIME_1970 116444736000000000ull
 
 typedef struct dir {
@@ -232,6 +233,13 @@ static nts_status put_tables(job *j, const nts_procdump_opts *opts, uint32_t csd
         st = put_stream(j, NTS_MDMP_STREAM_THREAD_NAMES, b, 4 + 12 * j->named);
     }
     free(b);
+    if (st == NTS_OK && (b = malloc(12 + PD_THREAD_INFO_SIZE * nt)) == NULL)
+        return nts__fail(NTS_E_NOMEM, "no memory for the thread info list");
+    if (st == NTS_OK) {
+        pd_thread_info_encode(&j->threads, b);
+        st = put_stream(j, NTS_MDMP_STREAM_THREAD_INFO_LIST, b, 12 + PD_THREAD_INFO_SIZE * nt);
+        free(b);
+    }
     uint8_t si[PD_SYSINFO_SIZE], mi[PD_MISC1_SIZE];
     pd_sysinfo_encode(j->k, csd_rva, si);
     pd_miscinfo_encode(j->k, &j->pi, mi);
@@ -252,7 +260,8 @@ static nts_status put_header(job *j)
 {
     uint8_t h[PD_HEADER_SIZE];
     const nts_dump_info *di = nts_dump_get_info(nts_kernel_dump(j->k));
-    uint64_t flags = NTS_MDMP_WITH_PROCESS_THREAD_DATA | NTS_MDMP_WITH_FULL_MEMORY_INFO;
+    uint64_t flags = NTS_MDMP_WITH_PROCESS_THREAD_DATA | NTS_MDMP_WITH_FULL_MEMORY_INFO |
+                     NTS_MDMP_WITH_THREAD_INFO;
     if (j->full)
         flags |= NTS_MDMP_WITH_FULL_MEMORY;
     pd_w32(h, PD_SIGNATURE);

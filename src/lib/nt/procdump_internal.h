@@ -161,12 +161,18 @@ typedef struct pd_thread {
     int has_user_context;
     char name[256];         /* ETHREAD.ThreadName (UTF-8), "" if none */
     uint32_t name_rva;      /* its MINIDUMP_STRING once written */
+    /* ThreadInfoList (MINIDUMP_THREAD_INFO) */
+    uint32_t dump_flags, exit_status;
+    uint64_t create_time, exit_time;   /* FILETIME */
+    uint64_t kernel_time, user_time;   /* 100 ns units */
+    uint64_t start_address, affinity;
 } pd_thread;
 
 typedef struct pd_threads {
     pd_thread *items;
     size_t count;
     uint32_t without_context;
+    uint32_t tick_100ns;    /* KeMaximumIncrement: 100 ns units per clock tick */
 } pd_threads;
 
 /* Collect the threads, write their contexts and stacks to the file. */
@@ -175,6 +181,14 @@ nts_status pd_threads_write(nts_kernel *k, uint64_t eprocess, nts_vas *vas, uint
 void pd_threads_free(pd_threads *t);
 /* The ThreadList stream (4 + 48 n bytes) into buf. */
 void pd_threads_encode(const pd_threads *t, uint8_t *buf);
+/* ThreadInfoList (procdump_threadinfo.c): the 100 ns units of a clock tick
+ * (KeMaximumIncrement, else the x64 default 156250), one thread's times,
+ * start address and affinity from the kernel's thread record, and the
+ * stream (12 + 64 n bytes) into buf. */
+#define PD_THREAD_INFO_SIZE 64u
+uint32_t pd_tick_100ns(nts_kernel *k);
+void pd_thread_info_fill(const nts_thread_info *ti, uint32_t tick_100ns, pd_thread *t);
+void pd_thread_info_encode(const pd_threads *t, uint8_t *buf);
 /* Append the named threads' names; returns how many threads have one. */
 nts_status pd_thread_names_write(pd_threads *t, pd_file *f, size_t *named);
 /* The ThreadNames stream (4 + 12 named bytes) into buf. */

@@ -184,6 +184,7 @@ nts_status pd_threads_write(nts_kernel *k, uint64_t eprocess, nts_vas *vas, uint
                             ? nf.offset : 0;
     uint64_t suspend_off = db && nts_type_field(db, "_ETHREAD.Tcb.SuspendCount", &nf) == NTS_OK &&
                                    nf.size == 1 && !nf.bit_len ? nf.offset : 0;
+    out->tick_100ns = pd_tick_100ns(k);
     for (size_t i = 0; i < tl->count && st == NTS_OK; i++) {
         const nts_thread_info *ti = &tl->items[i];
         if (!(ti->have & NTS_THREAD_HAVE_BASIC))
@@ -195,6 +196,7 @@ nts_status pd_threads_write(nts_kernel *k, uint64_t eprocess, nts_vas *vas, uint
         uint8_t sc = 0;
         if (suspend_off && nts_vas_read_u8(nts_kernel_vas(k), ti->ethread + suspend_off, &sc) == NTS_OK)
             t->suspend_count = sc; /* KTHREAD.SuspendCount */
+        pd_thread_info_fill(ti, out->tick_100ns, t);
         if (st == NTS_OK)
             out->count++;
     }
