@@ -47,13 +47,10 @@ MKOPTS="--scenario seed --ram 2G"
 
 # The marker the object model and the commands print where data was bad.
 MARK='truncated at|cycle|loops?|impossible|not a valid|[Ss]tack walk stopped|could not be unwound|not readable|unreadable|[Mm]emory read error|not present|not in the dump|past physical|beyond|invalid|corrupt|\?\?\?\?|module_[0-9a-f]{16}|<[A-Za-z ]*error[^>]*>'
-# (kind|command prefix) pairs whose command exists but shows no marker yet:
-# lm lists the modules it read from a cut PsLoadedModuleList without saying
-# it was cut; !peb prints an environment that runs into an unmapped page
-# without its double NUL as if it had ended there.
-XFAIL='kmod-cycle|lm
-kmod-self|lm
-str-noterm|.process /r /p'
+# (kind|command prefix) pairs whose command exists but shows no marker yet,
+# one a line (none today: lm says where a cut PsLoadedModuleList stopped,
+# !peb where an environment runs into unreadable memory).
+XFAIL=''
 
 pass=0 fail=0 skipped=0 xfail=0 ran=0 slow=0
 failmsg() { echo "FAIL: $*"; fail=$((fail + 1)); }
@@ -222,6 +219,7 @@ check_mark() {
     fi
     if printf '%s\n' "$XFAIL" | {
         while IFS= read -r x; do
+            [ -n "$x" ] || continue
             case "$kind|$cmd" in "$x"*) exit 0 ;; esac
         done
         exit 1
@@ -255,6 +253,49 @@ marked_commands() {
     esac
 }
 
+# expect DUMP KIND CMD TEXT [--json]: the command's output holds TEXT (a fixed
+# string; "!TEXT": must not hold it) - the exact markers of the gaps closed.
+expect() {
+    dump=$1 kind=$2 cmd=$3 text=$4 json=${5:-}
+    "$NTSCOPE" --offline -q $json -c "$cmd" "$dump" >"$work/out" 2>"$work/err"
+    case $text in
+    !*)
+        if grep -q -F -e "${text#!}" "$work/out"; then
+            failmsg "$kind: '$cmd' $json shows '${text#!}' on data that is not bad"
+        else pass=$((pass + 1)); fi ;;
+    *)
+        if grep -q -F -e "$text" "$work/out"; then
+            pass=$((pass + 1))
+        else
+            failmsg "$kind: '$cmd' $json does not show '$text'"
+            tail -n 5 "$work/out"
+        fi ;;
+    esac
+}
+
+# The exact markers: the walk's stop at the link the builder bent (its truth
+# file), the environment's first unreadable address (the page after the one
+# the builder filled without a double NUL).
+exact_marks() {
+    dump=$1 kind=$2
+    case $kind in
+    clean)
+        expect "$dump" "$kind" lm '!The module list was cut'
+        expect "$dump" "$kind" lm '!"problem"' --json
+        expect "$dump" "$kind" ".process /r /p $EXP_EPROC; !peb" '!environment continues into' ;;
+    kmod-cycle | kmod-self)
+        if [ "$kind" = kmod-cycle ]; then at=${C_kmod_cycle_to#0x}; else at=${C_kmod_self#0x}; fi
+        expect "$dump" "$kind" lm "*** The module list was cut: truncated at $at: "
+        expect "$dump" "$kind" lm "\"problem\":\"truncated at $at: " --json
+        expect "$dump" "$kind" "lm u" '!The module list was cut' ;;
+    str-noterm)
+        cut=$(printf '%016x' $((C_str_noterm_env + 4096)))
+        expect "$dump" "$kind" ".process /r /p $EXP_EPROC; !peb" \
+            "        *** the environment continues into unreadable memory at $cut"
+        expect "$dump" "$kind" ".process /r /p $EXP_EPROC; !peb" "\"environment_cut_at\":\"0x${cut#"${cut%%[!0]*}"}\"" --json ;;
+    esac
+}
+
 "$MKDUMP" "$work/clean.dmp" $MKOPTS >"$work/mk.log" 2>&1 || { cat "$work/mk.log"; echo "FAIL: ntscope-mkdump"; exit 1; }
 HELP=$("$NTSCOPE" --offline -q -c help "$work/clean.dmp" 2>/dev/null | grep -v '^[0-9]*: kd> ')
 rm -f "$work/clean.dmp" "$work/clean.dmp.json"
@@ -284,6 +325,7 @@ for kind in clean $kinds; do
             run_cmd "$dump" "$kind" "$cmd" && check_mark "$kind" "$cmd"
         done <"$work/marked"
     fi
+    exact_marks "$dump" "$kind"
     # valgrind on a couple of kinds, all commands in one run
     if [ $asan -eq 0 ] && command -v valgrind >/dev/null 2>&1; then
         case $kind in

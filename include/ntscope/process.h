@@ -354,6 +354,8 @@ typedef struct nts_peb_info {
     nts_env_var *env;
     size_t env_count;
     nts_status env_status;        /* NTS_OK: read to its double NUL; else why it was cut */
+    uint64_t env_cut_at;          /* the first unreadable address the block runs into before
+                                     its double NUL (its last string is kept cut); 0 if none */
     char problem[200];
 } nts_peb_info;
 

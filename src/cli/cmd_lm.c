@@ -383,6 +383,12 @@ int cmd_lm(nts_session *s, const char *name, const char *args)
     if (s->json)
         jw_end_arr(s);
     unloaded(s, &o);
+    /* the kernel's list was cut (a loop, a dangling link): say where and why */
+    const char *cut = !umode_is(s) && !o.user_only ? symsession_kernel_module_problem(s) : NULL;
+    if (cut && s->json)
+        jw_kstr(s, "problem", cut);
+    else if (cut)
+        out(s, "*** The module list was cut: %s\n", cut);
     free(list);
     free(index);
     free(owner);

@@ -138,6 +138,8 @@ static void peb_json(nts_session *s, nts_vas *vas, const nts_peb_info *pb)
             jw_str(s, pb->env[i].text);
         jw_end_arr(s);
         jw_kbool(s, "environment_complete", pb->env_status == NTS_OK);
+        if (pb->env_cut_at)
+            jw_khex(s, "environment_cut_at", pb->env_cut_at);
     }
 }
 
@@ -187,7 +189,10 @@ static void peb_print(nts_session *s, nts_vas *vas, const nts_peb_info *pb)
     }
     for (size_t i = 0; i < pb->env_count; i++)
         out(s, "        %s\n", pb->env[i].text);
-    if (pb->env_status != NTS_OK)
+    if (pb->env_cut_at)
+        out(s, "        *** the environment continues into unreadable memory at %016llx\n",
+            (unsigned long long)pb->env_cut_at);
+    else if (pb->env_status != NTS_OK)
         out(s, "        *** the environment is cut here: %s\n", nts_status_name(pb->env_status));
 }
 

@@ -37,6 +37,7 @@ struct nts_symsession {
     nts_dump_info image_info;     /* what the commands see of a target that is no dump */
     uint64_t progress_mark;
     char *exepath;                /* -i / .exepath: where a process dump's images are looked for */
+    char kmod_problem[256];       /* why the kernel's module list walk stopped early ("" if it did not) */
 };
 
 nts_symsession *session_sym(nts_session *s)
@@ -205,6 +206,10 @@ static int attach_kernel_modules(nts_session *s, nts_symsession *ss)
     if (!ss->kernel)
         return 0;
     nts_status st = nts_kernel_modules(ss->kernel, &l);
+    ss->kmod_problem[0] = 0;
+    if (st == NTS_E_TRUNCATED && l)
+        snprintf(ss->kmod_problem, sizeof ss->kmod_problem, "%s",
+                 l->walk.reason[0] ? l->walk.reason : "the walk stopped early");
     if ((st != NTS_OK && st != NTS_E_TRUNCATED) || !l || l->count == 0) {
         nts_module_list_free(l);
         return 0;
@@ -261,6 +266,11 @@ static void attach_kernel_only(nts_session *s, nts_symsession *ss)
                          .timestamp = ki->kernel_timestamp, .checksum = ki->kernel_checksum,
                          .vas = nts_kernel_vas(ss->kernel)};
     add_module(s, ss, &d, 1);
+}
+
+const char *symsession_kernel_module_problem(nts_session *s)
+{
+    return s && s->sym && s->sym->kmod_problem[0] ? s->sym->kmod_problem : NULL;
 }
 
 void symsession_attach_dump(nts_session *s)

@@ -92,6 +92,9 @@ int symsession_noisy(nts_session *s);
 void symsession_refresh(nts_session *s);
 /* The dump's kernel (opened by symsession_attach_dump), or NULL. */
 nts_kernel *symsession_kernel(nts_session *s);
+/* Why the kernel's loaded module list was cut (the walk's reason: "truncated at
+ * ...: ..."), or NULL when it was read to its end or not read. */
+const char *symsession_kernel_module_problem(nts_session *s);
 /* The kernel's type database and how it was chosen ("" when none). */
 const char *symsession_kernel_types(nts_session *s);
 

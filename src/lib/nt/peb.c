@@ -166,9 +166,15 @@ static void read_env(peb_alloc *a, nts_vas *vas)
         return;
     }
     p->env_status = env_ends(buf, have / 2) ? NTS_OK : (st != NTS_OK ? st : NTS_E_TRUNCATED);
-    if (p->env_status != NTS_OK)
+    size_t units = have / 2;
+    if (p->env_status != NTS_OK) {
         problem(p, "the environment is cut after 0x%zx bytes", have);
-    split_env(a, buf, have / 2);
+        if (st != NTS_OK)
+            p->env_cut_at = p->environment + have;
+        if (!(have & 1))
+            units++; /* the unit of NULs put after the block ends its last, cut string */
+    }
+    split_env(a, buf, units);
     free(buf);
     p->have |= NTS_PEB_HAVE_ENV;
 }

@@ -116,6 +116,9 @@ static uint64_t user_page_before_hole(mk_machine *m, mk_process *p)
         mk_fail(m, "--corrupt: no user page before a hole in %s", p->name);
         return 0;
     }
+    /* keep the hole: the next allocation starts a page further on (without
+     * this, a second call maps the first page's hole) */
+    p->uva_next += DW_PAGE_SIZE;
     return va;
 }
 
