@@ -76,7 +76,14 @@ nts_status nts_heap_type_of(nts_heap_ctx *ctx, uint64_t heap, nts_heap_type *out
     if (st != NTS_OK)
         return st;
     if (sig == HEAP_NT_SEGMENT_SIGNATURE) {
-        *out = NTS_HEAP_NT;
+        /* An NT heap starts with its first segment: FirstEntry inside
+         * [heap, LastValidEntry). Other allocators that copy the signature
+         * (wine's heap has 0xffeeffee at the same place) do not. */
+        uint64_t first = 0, last = 0;
+        nts__heap_field(ctx, heap, &ctx->nt.first_entry, &first);
+        nts__heap_field(ctx, heap, &ctx->nt.last_valid_entry, &last);
+        if (first > heap && first < last)
+            *out = NTS_HEAP_NT;
         return NTS_OK;
     }
     if (ctx->seg.signature.ok) {
@@ -216,6 +223,6 @@ nts_status nts_heap_info_read(nts_heap_ctx *ctx, uint64_t heap, nts_heap_info *o
         return nt_info(ctx, heap, out);
     if (out->type == NTS_HEAP_SEGMENT)
         return seg_info(ctx, heap, out);
-    return nts__fail(NTS_E_FORMAT, "0x%llx is not a heap (no NT or segment heap signature)",
+    return nts__fail(NTS_E_FORMAT, "0x%llx is not a heap (no segment heap signature, and no NT heap signature with its first segment)",
                      (unsigned long long)heap);
 }

@@ -56,6 +56,15 @@ nts_status nts__heap_nt_virtual(heap_walk_state *w)
         if (nts__heap_u64(ctx, va + o->va_busy.off + o->code_off, &raw) == NTS_OK)
             nts__heap_entry_decode(&w->info, raw, &e);
         uint32_t hdr = o->va_size ? o->va_size : 0x40;
+        if ((va & 0xffff) || (commit & 0xfff)) {
+            /* A virtual block is its own VirtualAlloc region: it starts on
+             * the 64 KB allocation granularity and commits whole pages. */
+            nts__heap_problem(w, NTS_HPROB_SEGMENT, va, va, commit, 0,
+                              "HEAP %llx: virtual block %llx (CommitSize %llx) is not a VirtualAlloc region; "
+                              "the list is not followed further",
+                              (unsigned long long)w->heap, (unsigned long long)va, (unsigned long long)commit);
+            break;
+        }
         if (commit < hdr || commit > (1ull << 40)) {
             nts__heap_problem(w, NTS_HPROB_SEGMENT, va, va, commit, 0,
                               "HEAP %llx: virtual block %llx has CommitSize %llx", (unsigned long long)w->heap,
