@@ -282,12 +282,15 @@ exact_marks() {
     clean)
         expect "$dump" "$kind" lm '!The module list was cut'
         expect "$dump" "$kind" lm '!"problem"' --json
+        expect "$dump" "$kind" .reload '!The module list was cut'
         expect "$dump" "$kind" ".process /r /p $EXP_EPROC; !peb" '!environment continues into' ;;
     kmod-cycle | kmod-self)
         if [ "$kind" = kmod-cycle ]; then at=${C_kmod_cycle_to#0x}; else at=${C_kmod_self#0x}; fi
         expect "$dump" "$kind" lm "*** The module list was cut: truncated at $at: "
         expect "$dump" "$kind" lm "\"problem\":\"truncated at $at: " --json
-        expect "$dump" "$kind" "lm u" '!The module list was cut' ;;
+        expect "$dump" "$kind" "lm u" '!The module list was cut'
+        expect "$dump" "$kind" .reload "*** The module list was cut: truncated at $at: "
+        expect "$dump" "$kind" .reload "\"problem\":\"truncated at $at: " --json ;;
     str-noterm)
         cut=$(printf '%016x' $((C_str_noterm_env + 4096)))
         expect "$dump" "$kind" ".process /r /p $EXP_EPROC; !peb" \

@@ -21,6 +21,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "cmd_umode.h"
 #include "commands.h"
 #include "dtfmt.h"
 #include "expr.h"
@@ -154,6 +155,12 @@ static int cmd_reload(nts_session *s, const char *name, const char *args)
     }
     if (s->json)
         jw_end_arr(s);
+    /* reloading does not walk the list again: say it was cut, as lm does */
+    const char *cut = !umode_is(s) && !module[0] ? symsession_kernel_module_problem(s) : NULL;
+    if (cut && s->json)
+        jw_kstr(s, "problem", cut);
+    else if (cut)
+        out(s, "*** The module list was cut: %s\n", cut);
     return 0;
 }
 
