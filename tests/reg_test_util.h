@@ -257,9 +257,12 @@ static inline const char *reg_real_hive(const char *name, char *buf, size_t n)
     snprintf(buf + strlen(buf), n - strlen(buf), "/%.*s", (int)(l - 3), name);
     if (access(buf, R_OK) == 0)
         return buf;
-    snprintf(cmd, sizeof cmd, "xz -dc '%s' > '%s.tmp' && mv '%s.tmp' '%s'", src, buf, buf, buf);
+    /* Tests run in parallel (ctest -j) and may unpack the same hive at once:
+     * each unpacks to its own temporary name, and the rename is atomic. */
+    snprintf(cmd, sizeof cmd, "xz -dc '%s' > '%s.%ld.tmp' && mv -f '%s.%ld.tmp' '%s'", src, buf, (long)getpid(), buf,
+             (long)getpid(), buf);
     if (system(cmd) != 0)
-        return NULL;
+        return access(buf, R_OK) == 0 ? buf : NULL;
     return buf;
 }
 
